@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo.db
+DEMO_DIR ?= out/demo
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -21,8 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## make demo: a synthetic bank on a fresh SQLite file, its batch work, and a ledger check.
 demo: $(VENV)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
-	rm -rf out/demo
-	$(BIN)/cardbatch --db sqlite:///$(DEMO_DB) demo --workdir out/demo
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cardbatch --db sqlite:///$(DEMO_DB) demo --workdir $(DEMO_DIR)
 	$(BIN)/cardbatch --db sqlite:///$(DEMO_DB) ledger check
 
 ## make test: ruff, mypy and the whole test suite (SQLite and PostgreSQL).

@@ -1,0 +1,1 @@
+"""The ``cardbatch`` command line: thin Typer commands over the service functions."""

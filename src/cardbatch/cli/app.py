@@ -1,0 +1,53 @@
+"""The root ``cardbatch`` command: global options, command groups, one-line errors."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cardbatch.cli import db, demo, ledger
+from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
+from cardbatch.services.actor import ActorError
+from cardbatch.store import StoreError
+
+app = typer.Typer(
+    name="cardbatch",
+    help="The batch side of a bank's credit-card business.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="CARDBATCH_DB", help="Database URL (default sqlite:///cardbatch.db)."
+        ),
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Acting user (default $CARDBATCH_USER, OS user).")
+    ] = None,
+) -> None:
+    ctx.obj = State(db_url=db_url, json=json_, actor=as_)
+
+
+app.add_typer(db.app, name="db")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(ledger.account_app, name="account")
+demo.register(app)
+
+
+def main() -> None:
+    """Entry point: operational errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except (StoreError, ActorError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_BAD_INPUT)

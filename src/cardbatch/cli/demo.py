@@ -1,0 +1,104 @@
+"""``cardbatch demo``: build a synthetic bank on a fresh database and run its nights."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from cardbatch.cli.common import (
+    EXIT_FOUND_WRONG,
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    actor_for,
+    emit_json,
+    err,
+    fail,
+    out,
+    state,
+    store_for,
+)
+from cardbatch.money import format_fen
+from cardbatch.services import ledger
+from cardbatch.services.demo import DemoConfig, DemoReport, run_demo
+from cardbatch.store.migrate import upgrade
+
+
+def register(root: typer.Typer) -> None:
+    root.command("demo")(demo_cmd)
+
+
+def demo_cmd(
+    ctx: typer.Context,
+    customers: Annotated[int, typer.Option(help="How many customers.")] = 1_000,
+    days: Annotated[int, typer.Option(help="How many business dates to run.")] = 31,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bank.")] = 7,
+    workdir: Annotated[
+        Path, typer.Option(help="Folder for the files the demo writes and reads.")
+    ] = Path("out/demo"),
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Build a realistic synthetic bank on a fresh database, run its batches, report."""
+    st = state(ctx, db, json_, as_)
+    try:
+        config = DemoConfig(customers=customers, days=days, seed=seed)
+    except ValueError as exc:
+        fail(str(exc))
+    workdir.mkdir(parents=True, exist_ok=True)
+    store = store_for(st, require_schema=False)
+    try:
+        upgrade(store)
+        with Progress(console=err, disable=st.json, transient=True) as progress:
+            task = progress.add_task("business dates", total=config.days)
+
+            def on_day(_day: date) -> None:
+                progress.advance(task)
+
+            report = run_demo(store, config, actor_for(st), on_day)
+        sample = ledger.history(store, report.sample_account_id, rows_max=8)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json({"report": report, "sample_history": sample})
+    else:
+        _print_report(report)
+        out.print(f"\ntransaction details of {sample.account_id} (first {len(sample.lines)}):")
+        for line in sample.lines:
+            amount, after = format_fen(line.amount_fen), format_fen(line.balance_after_fen)
+            out.print(f"  {line.business_date} {line.kind:<13} {amount:>12}  balance {after:>12}")
+    if report.ledger is None or not report.ledger.balanced:
+        raise typer.Exit(EXIT_FOUND_WRONG)
+
+
+def _print_report(report: DemoReport) -> None:
+    out.print(
+        f"[bold]cardbatch demo[/bold]: {report.customers} customers, {report.card_accounts} card "
+        f"accounts, {report.deposit_accounts} deposit accounts, {report.enterprises} enterprises; "
+        f"business dates {report.business_dates[0]} .. {report.business_dates[-1]}"
+    )
+    table = Table(title="card transactions posted by the nightly posting job")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    table.add_column("amount (yuan)", justify="right")
+    for kind, count in sorted(report.transactions_by_kind.items()):
+        table.add_row(kind, str(count), format_fen(report.amount_fen_by_kind[kind]))
+    out.print(table)
+    parts = ", ".join(
+        f"{c} {format_fen(v)}" for c, v in report.receivables_fen_by_component.items()
+    )
+    out.print(f"card receivables by component: {parts}")
+    out.print(f"customer and enterprise deposits: {format_fen(report.deposits_fen)}")
+    check = report.ledger
+    if check is not None:
+        verdict = "balanced" if check.balanced else "NOT balanced"
+        out.print(
+            f"ledger check: {verdict} ({check.journal_entries} journal entries, "
+            f"{check.postings} postings, debits = credits = {format_fen(check.debits_fen)})"
+        )

@@ -1,0 +1,10 @@
+"""Every table of cardbatch on one metadata: the foundation's and each area's.
+
+Import this (not ``tables``) where the whole schema matters: migrations and
+the test that compares the migrations with the code.
+"""
+
+from cardbatch.store import tables
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables"]
