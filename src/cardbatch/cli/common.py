@@ -73,7 +73,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 def jsonable(value: Any) -> Any:
     """Dataclasses, dates, enums and Decimals as plain JSON values (fen stay integers)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):

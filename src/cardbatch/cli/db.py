@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from cardbatch.cli.common import DbOpt, JsonOpt, emit_json, out, state, store_for
+from cardbatch.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, emit_json, out, state, store_for
+from cardbatch.services import audit
 from cardbatch.store.db import redact_url
 from cardbatch.store.migrate import upgrade
 
@@ -12,12 +13,18 @@ app = typer.Typer(help="Create or migrate the database schema.", no_args_is_help
 
 
 @app.command("upgrade")
-def upgrade_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> None:
+def upgrade_cmd(
+    ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False, as_: AsOpt = None
+) -> None:
     """Create the schema, or migrate it to the latest version (idempotent)."""
-    st = state(ctx, db, json_)
+    st = state(ctx, db, json_, as_)
+    actor = actor_for(st)
     store = store_for(st, require_schema=False)
     try:
         before, after = upgrade(store)
+        if before != after:
+            with store.write() as conn:
+                audit.record(conn, actor, "db.upgrade", "schema", before=before, after=after)
     finally:
         store.dispose()
     if st.json:
