@@ -15,7 +15,6 @@ no-op and the same key with different content is refused.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -152,21 +151,15 @@ def entry_content_hash(entry: JournalEntry) -> str:
     When the entry names its ``source``, the digest covers that input instead of
     the postings derived from it.
     """
-    content: dict[str, object] = {
-        "business_date": entry.business_date.isoformat(),
-        "kind": entry.kind,
-        "source": entry.source,
-    }
-    if not entry.source:
-        content = {
-            "business_date": entry.business_date.isoformat(),
-            "kind": entry.kind,
-            "description": entry.description,
-            "reference_key": entry.reference_key,
-            "postings": sorted((p.account_id, p.component, p.amount_fen) for p in entry.postings),
-        }
-    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    head = f"{entry.business_date.isoformat()}\x1f{entry.kind}\x1f"
+    if entry.source:
+        text = f"{head}source\x1f{entry.source}"
+    else:
+        legs = sorted((p.account_id, str(p.component), p.amount_fen) for p in entry.postings)
+        text = f"{head}{entry.description}\x1f{entry.reference_key or ''}\x1f" + "\x1e".join(
+            f"{a}\x1f{c}\x1f{amount}" for a, c, amount in legs
+        )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def transfer(

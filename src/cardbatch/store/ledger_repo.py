@@ -91,15 +91,24 @@ def _dedupe(entries: Sequence[JournalEntry]) -> dict[str, JournalEntry]:
 
 
 def _existing_entries(conn: Connection, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """The entries already stored under any of ``keys``: one array lookup on PostgreSQL."""
     found: dict[str, tuple[int, str]] = {}
-    cols = journal_entries.c
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            "SELECT idempotency_key, entry_id, content_hash FROM journal_entries "
+            "WHERE idempotency_key = ANY(%s)",
+            (keys,),
+        )
+        return {key: (entry_id, content_hash) for key, entry_id, content_hash in rows}
     for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
         chunk = keys[start : start + KEY_LOOKUP_CHUNK]
-        query = select(cols.idempotency_key, cols.entry_id, cols.content_hash).where(
-            cols.idempotency_key.in_(chunk)
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.exec_driver_sql(
+            "SELECT idempotency_key, entry_id, content_hash FROM journal_entries "
+            f"WHERE idempotency_key IN ({marks})",
+            tuple(chunk),
         )
-        for key, entry_id, content_hash in conn.execute(query):
-            found[key] = (entry_id, content_hash)
+        found.update((key, (entry_id, content_hash)) for key, entry_id, content_hash in rows)
     return found
 
 
@@ -149,6 +158,9 @@ def apply_balance_deltas(conn: Connection, deltas: dict[tuple[str, str], int]) -
     """Add each delta to its balance row, creating the row when it is the first posting."""
     if not deltas:
         return
+    if conn.dialect.name == "postgresql" and len(deltas) >= PG_COPY_MIN_ROWS:
+        _pg_apply_balance_deltas(conn, deltas)
+        return
     rows = [
         {"account_id": a, "component": c, "balance_fen": d} for (a, c), d in sorted(deltas.items())
     ]
@@ -159,6 +171,27 @@ def apply_balance_deltas(conn: Connection, deltas: dict[tuple[str, str], int]) -
         set_={"balance_fen": balances.c.balance_fen + stmt.excluded.balance_fen},
     )
     conn.execute(stmt, rows)
+
+
+def _pg_apply_balance_deltas(conn: Connection, deltas: dict[tuple[str, str], int]) -> None:
+    """COPY the deltas into a temporary table and merge them with one upsert."""
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS balance_deltas "
+        "(account_id varchar(40), component varchar(16), delta_fen bigint) ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("TRUNCATE balance_deltas")
+    _bulk_insert(
+        conn,
+        "balance_deltas",
+        ("account_id", "component", "delta_fen"),
+        [(a, c, d) for (a, c), d in sorted(deltas.items())],
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO balances (account_id, component, balance_fen) "
+        "SELECT account_id, component, delta_fen FROM balance_deltas "
+        "ON CONFLICT (account_id, component) "
+        "DO UPDATE SET balance_fen = balances.balance_fen + EXCLUDED.balance_fen"
+    )
 
 
 # ----------------------------------------------------------------------------- reading
