@@ -37,6 +37,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+## make bench: every benchmark at a size that takes about a minute; out/bench/report.json.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
 unit: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/unit
 
