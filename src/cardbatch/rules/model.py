@@ -1,0 +1,229 @@
+"""Product rule sets: the typed, validated form of a product's TOML rules file.
+
+One :class:`RuleSet` holds everything the nightly cycle needs to know about a
+product (due date, grace, interest, minimum payment, late fee, payment
+allocation, auto-repayment and delinquency edges). The key names are the ones
+documented in ``docs/rules.md``; every section refuses unknown keys so that a
+typo is an error, not a silently ignored setting.
+
+Rates and percentages are exact :class:`~decimal.Decimal` values written as
+strings in TOML (``daily_rate = "0.0005"``); a TOML float is refused because
+it is not exact. Amounts are integers of fen (names end in ``_fen``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from cardbatch.money import MoneyError, parse_rate
+
+# Balance components of a card account that a payment can be allocated to.
+ALLOCATION_COMPONENTS: tuple[str, ...] = (
+    "interest",
+    "fees",
+    "cash_advances",
+    "purchases",
+    "instalments",
+)
+# What may count in full (100 %) in the minimum payment; the rest counts at `percent`.
+MINIMUM_FULL_COMPONENTS: tuple[str, ...] = (
+    "purchases",
+    "cash_advances",
+    "instalments",
+    "fees",
+    "interest",
+    "previous_unpaid_minimum",
+    "over_limit",
+)
+# Standard edges from DOMAIN.md: DPD at which M1..M7 start, and at which
+# special mention, substandard, doubtful and loss start.
+STANDARD_BUCKET_EDGES: tuple[int, ...] = (1, 31, 61, 91, 121, 151, 181)
+STANDARD_FIVE_CATEGORY_EDGES: tuple[int, ...] = (1, 91, 121, 181)
+DAILY_RATE_MAX = Decimal("0.01")
+AMOUNT_SETTING_FEN_MAX = 10**9  # 10 million yuan: far above any fee or floor
+
+AllocationComponent = Literal["interest", "fees", "cash_advances", "purchases", "instalments"]
+MinimumComponent = Literal[
+    "purchases",
+    "cash_advances",
+    "instalments",
+    "fees",
+    "interest",
+    "previous_unpaid_minimum",
+    "over_limit",
+]
+
+
+def _exact_decimal(value: object, example: str) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f'must be an exact decimal string such as "{example}", got {value!r}')
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f'must be an exact decimal string such as "{example}", got {value!r}')
+    try:
+        return parse_rate(value)
+    except MoneyError:
+        raise ValueError(f"not a non-negative decimal: {value!r}") from None
+
+
+def _rate(value: object) -> Decimal:
+    rate = _exact_decimal(value, "0.0005")
+    if rate <= 0 or rate > DAILY_RATE_MAX:
+        raise ValueError(f"daily rate must be above 0 and at most {DAILY_RATE_MAX}, got {value!r}")
+    return rate
+
+
+def _percent(value: object) -> Decimal:
+    percent = _exact_decimal(value, "10")
+    if percent <= 0 or percent > 100:
+        raise ValueError(f"percent must be above 0 and at most 100, got {value!r}")
+    return percent
+
+
+DailyRate = Annotated[Decimal, BeforeValidator(_rate)]
+Percent = Annotated[Decimal, BeforeValidator(_percent)]
+AmountFen = Annotated[int, Field(ge=0, le=AMOUNT_SETTING_FEN_MAX)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"lists {value!r} more than once")
+        seen.add(value)
+    return values
+
+
+def _increasing(values: list[int], count: int) -> list[int]:
+    if len(values) != count:
+        raise ValueError(f"must list exactly {count} edges, got {len(values)}")
+    if values[0] < 1:
+        raise ValueError(f"edges start at 1 day past due or later, got {values[0]}")
+    for before, after in zip(values, values[1:], strict=False):
+        if after <= before:
+            raise ValueError(f"edges must increase strictly, got {before} then {after}")
+    return values
+
+
+class ProductSection(_Section):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")
+    name: str = Field(min_length=1, max_length=100)
+    currency: Literal["CNY"]
+
+
+class CycleSection(_Section):
+    due_days: int = Field(ge=1, le=60)
+    grace_days: int = Field(ge=0, le=10)
+
+
+class InterestSection(_Section):
+    daily_rate: DailyRate
+    mode: Literal["full_balance", "unpaid_only"]
+    cash_from_transaction_date: bool
+    waiver_threshold_fen: AmountFen
+    charge_interest_on_fees: bool = False
+
+
+class MinimumPaymentSection(_Section):
+    percent: Percent
+    floor_fen: AmountFen
+    full_components: list[MinimumComponent]
+
+    @field_validator("full_components")
+    @classmethod
+    def _check(cls, value: list[MinimumComponent]) -> list[MinimumComponent]:
+        _unique(list(value))
+        return value
+
+
+class LateFeeSection(_Section):
+    percent: Percent
+    floor_fen: AmountFen
+    cap_fen: AmountFen | None = None
+
+    @field_validator("cap_fen")
+    @classmethod
+    def _check(cls, value: int | None, info: ValidationInfo) -> int | None:
+        floor_fen = info.data.get("floor_fen")
+        if value is not None and isinstance(floor_fen, int) and value < floor_fen:
+            raise ValueError(f"must not be below floor_fen ({floor_fen}), got {value}")
+        return value
+
+
+def _check_order(order: list[str]) -> None:
+    _unique(order)
+    missing = [c for c in ALLOCATION_COMPONENTS if c not in order]
+    if missing:
+        raise ValueError(f"must list every component, missing: {', '.join(missing)}")
+
+
+class AllocationSection(_Section):
+    order_current: list[AllocationComponent]
+    order_delinquent: list[AllocationComponent]
+    delinquent_from_dpd: int = Field(ge=1, le=3650)
+
+    @field_validator("order_current", "order_delinquent")
+    @classmethod
+    def _check(cls, value: list[AllocationComponent]) -> list[AllocationComponent]:
+        _check_order(list(value))
+        return value
+
+
+class AutopaySection(_Section):
+    attempt_offset_days: int = Field(ge=0, le=5)
+    retry_days: int = Field(default=0, ge=0, le=10)
+    fallback_to_minimum: bool
+    allow_partial: bool = False
+
+
+class DelinquencySection(_Section):
+    bucket_edges: list[int] = Field(default_factory=lambda: list(STANDARD_BUCKET_EDGES))
+    five_category_edges: list[int] = Field(
+        default_factory=lambda: list(STANDARD_FIVE_CATEGORY_EDGES)
+    )
+
+    @field_validator("bucket_edges")
+    @classmethod
+    def _check_buckets(cls, value: list[int]) -> list[int]:
+        return _increasing(value, 7)
+
+    @field_validator("five_category_edges")
+    @classmethod
+    def _check_classes(cls, value: list[int]) -> list[int]:
+        return _increasing(value, 4)
+
+
+class RuleSet(_Section):
+    """A product's rules, validated. Build it with :func:`cardbatch.rules.load.parse_rules`."""
+
+    product: ProductSection
+    cycle: CycleSection
+    interest: InterestSection
+    minimum_payment: MinimumPaymentSection
+    late_fee: LateFeeSection
+    allocation: AllocationSection
+    autopay: AutopaySection
+    delinquency: DelinquencySection = Field(default_factory=DelinquencySection)
+
+    def terms_fields(self) -> dict[str, object]:
+        """The cycle's product terms as field name -> value (see :mod:`cardbatch.rules.terms`)."""
+        from cardbatch.rules.terms import product_terms_fields
+
+        return product_terms_fields(self)
