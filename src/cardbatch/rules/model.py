@@ -13,6 +13,7 @@ it is not exact. Amounts are integers of fen (names end in ``_fen``).
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -65,7 +66,7 @@ MinimumComponent = Literal[
 
 
 def _exact_decimal(value: object, example: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(f'must be an exact decimal string such as "{example}", got {value!r}')
     if isinstance(value, int):
         return Decimal(value)
@@ -116,7 +117,7 @@ def _increasing(values: list[int], count: int) -> list[int]:
         raise ValueError(f"must list exactly {count} edges, got {len(values)}")
     if values[0] < 1:
         raise ValueError(f"edges start at 1 day past due or later, got {values[0]}")
-    for before, after in zip(values, values[1:], strict=False):
+    for before, after in itertools.pairwise(values):
         if after <= before:
             raise ValueError(f"edges must increase strictly, got {before} then {after}")
     return values
