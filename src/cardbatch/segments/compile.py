@@ -106,7 +106,9 @@ class _Compiler:
         dtype = _literal_dtype(values[0])
         if self.types[node.operand] == "int" and dtype == pl.Int64:
             operand = operand.cast(pl.Int64)
-        found = operand.is_in(pl.Series(values=values, dtype=dtype))
+        found = operand.is_in(pl.Series(values=values, dtype=dtype).implode())
+        if not _uses_fields(node.operand):
+            found = found.first()  # a constant: keep it a scalar so that it broadcasts
         return ~found if node.negated else found
 
     def _between(self, node: ast.Between) -> pl.Expr:
@@ -126,3 +128,16 @@ def _literal_dtype(value: object) -> pl.DataType:
     if isinstance(value, date):
         return pl.Date()
     return pl.String()
+
+
+def _uses_fields(node: ast.Node) -> bool:
+    match node:
+        case ast.Field():
+            return True
+        case ast.Literal() | ast.Today():
+            return False
+        case ast.Negate(operand=operand):
+            return _uses_fields(operand)
+        case ast.Arith(left=left, right=right):
+            return _uses_fields(left) or _uses_fields(right)
+    raise AssertionError(f"not a value node {node!r}")
