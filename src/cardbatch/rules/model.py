@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -26,23 +26,15 @@ from pydantic import (
     field_validator,
 )
 
+from cardbatch.domain.ledger import CARD_COMPONENTS
 from cardbatch.money import MoneyError, parse_rate
 
-# Balance components of a card account that a payment can be allocated to.
-ALLOCATION_COMPONENTS: tuple[str, ...] = (
-    "interest",
-    "fees",
-    "cash_advances",
-    "purchases",
-    "instalments",
-)
+# Balance components of a card account that a payment can be allocated to: the
+# ledger's card components (cardbatch.domain.ledger.CARD_COMPONENTS), same names.
+ALLOCATION_COMPONENTS: tuple[str, ...] = tuple(str(c) for c in CARD_COMPONENTS)
 # What may count in full (100 %) in the minimum payment; the rest counts at `percent`.
 MINIMUM_FULL_COMPONENTS: tuple[str, ...] = (
-    "purchases",
-    "cash_advances",
-    "instalments",
-    "fees",
-    "interest",
+    *ALLOCATION_COMPONENTS,
     "previous_unpaid_minimum",
     "over_limit",
 )
@@ -53,13 +45,14 @@ STANDARD_FIVE_CATEGORY_EDGES: tuple[int, ...] = (1, 91, 121, 181)
 DAILY_RATE_MAX = Decimal("0.01")
 AMOUNT_SETTING_FEN_MAX = 10**9  # 10 million yuan: far above any fee or floor
 
-AllocationComponent = Literal["interest", "fees", "cash_advances", "purchases", "instalments"]
+AllocationComponent = Literal["purchase", "cash", "interest", "fee", "late_fee", "instalment"]
 MinimumComponent = Literal[
-    "purchases",
-    "cash_advances",
-    "instalments",
-    "fees",
+    "purchase",
+    "cash",
     "interest",
+    "fee",
+    "late_fee",
+    "instalment",
     "previous_unpaid_minimum",
     "over_limit",
 ]
@@ -96,6 +89,7 @@ def _percent(value: object) -> Decimal:
 
 DailyRate = Annotated[Decimal, BeforeValidator(_rate)]
 Percent = Annotated[Decimal, BeforeValidator(_percent)]
+assert get_args(AllocationComponent) == ALLOCATION_COMPONENTS, "keep in step with the ledger"
 AmountFen = Annotated[int, Field(ge=0, le=AMOUNT_SETTING_FEN_MAX)]
 
 

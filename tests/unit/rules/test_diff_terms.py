@@ -38,7 +38,7 @@ def test_diff_of_identical_rules_is_empty_and_defaults_count() -> None:
 def test_decimal_rendering_keeps_the_exact_text() -> None:
     flat = flatten_rules(_load("standard.toml"))
     assert flat["interest.daily_rate"] == '"0.0005"'
-    assert flat["allocation.order_current"].startswith('["interest", "fees"')
+    assert flat["allocation.order_current"].startswith('["interest", "fee", "late_fee"')
 
 
 def test_terms_fields_map_every_cycle_parameter() -> None:
@@ -51,7 +51,7 @@ def test_terms_fields_map_every_cycle_parameter() -> None:
     assert fields["min_payment_percent"] == Decimal(10)
     assert fields["late_fee_floor_fen"] == 1000
     assert fields["late_fee_cap_fen"] is None
-    assert fields["allocation_order_delinquent"][0] == "cash_advances"
+    assert fields["allocation_order_delinquent"][0] == "cash"
     assert fields["delinquent_from_dpd"] == 91
     assert fields["autopay_attempt_offset_days"] == 0
     assert fields["bucket_edges"] == (1, 31, 61, 91, 121, 151, 181)

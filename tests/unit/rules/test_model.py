@@ -39,13 +39,15 @@ def test_standard_example_loads_with_cmb_like_terms() -> None:
     assert rules.late_fee.percent == Decimal(5)
     assert rules.late_fee.floor_fen == 1000
     assert rules.late_fee.cap_fen is None
-    assert rules.allocation.order_current[:4] == [
+    assert rules.allocation.order_current == [
         "interest",
-        "fees",
-        "cash_advances",
-        "purchases",
+        "fee",
+        "late_fee",
+        "cash",
+        "instalment",
+        "purchase",
     ]
-    assert rules.allocation.order_delinquent[:2] == ["cash_advances", "purchases"]
+    assert rules.allocation.order_delinquent[:3] == ["cash", "instalment", "purchase"]
     assert rules.allocation.delinquent_from_dpd == 91
     assert rules.autopay.attempt_offset_days == 0
     assert rules.delinquency.bucket_edges == [1, 31, 61, 91, 121, 151, 181]
@@ -85,16 +87,16 @@ BAD_VALUES: list[tuple[str, object, str]] = [
     ("minimum_payment.floor_fen", 10.0, "must be an integer, got 10.0"),
     (
         "minimum_payment.full_components",
-        ["fees", "fees"],
-        "lists 'fees' more than once",
+        ["fee", "fee"],
+        "lists 'fee' more than once",
     ),
     ("late_fee.percent", "abc", "not a non-negative decimal: 'abc'"),
     ("late_fee.floor_fen", _DELETE, "required key is missing"),
     ("late_fee.cap_fen", 500, "must not be below floor_fen (1000), got 500"),
     (
         "allocation.order_current",
-        ["interest", "fees", "purchases"],
-        "must list every component, missing: cash_advances, instalments",
+        ["interest", "fee", "purchase"],
+        "must list every component, missing: cash, late_fee, instalment",
     ),
     (
         "allocation.order_delinquent",
@@ -166,14 +168,14 @@ def test_unknown_keys_and_sections_are_errors() -> None:
 def test_missing_section_and_list_item_paths() -> None:
     data = _standard_data()
     del data["cycle"]
-    data["allocation"]["order_current"][2] = "cash"
+    data["allocation"]["order_current"][2] = "fees"
     _, errors = validate_rules(data)
     assert RuleError("cycle", "required key is missing") in errors
     assert (
         RuleError(
             "allocation.order_current[2]",
-            "must be one of 'interest', 'fees', 'cash_advances', 'purchases', 'instalments',"
-            " got 'cash'",
+            "must be one of 'purchase', 'cash', 'interest', 'fee', 'late_fee', 'instalment',"
+            " got 'fees'",
         )
         in errors
     )
