@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cardbatch.cli import db, demo, ledger
+from cardbatch.cli import rules as rules_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError
@@ -41,6 +42,7 @@ def root(
 app.add_typer(db.app, name="db")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(ledger.account_app, name="account")
+app.add_typer(rules_cli.app, name="rules")
 demo.register(app)
 
 
