@@ -118,7 +118,7 @@ def _increasing(values: list[int], count: int) -> list[int]:
 
 
 class ProductSection(_Section):
-    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")
+    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
     name: str = Field(min_length=1, max_length=100)
     currency: Literal["CNY"]
 

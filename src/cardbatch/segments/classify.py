@@ -3,7 +3,8 @@
 A rule is ``FIELD`` (group by the field's value: product, autopay_mode, bucket,
 ...) or ``FIELD:EDGES`` for a number field (``balance_fen:0,500000,2000000``):
 the edges cut the values into bands labelled ``<0``, ``[0,500000)``,
-``[500000,2000000)``, ``>=2000000``. Null values fall in the class ``(null)``.
+``[500000,2000000)``, ``>=2000000`` (sorted in band order); a null value falls in
+the band ``(null)``. Without edges the class is the value itself (null stays null).
 """
 
 from __future__ import annotations
@@ -77,10 +78,15 @@ def band_label(edges: Sequence[int | float], index: int) -> str:
     return f"[{edges[index - 1]},{edges[index]})"
 
 
+def band_labels(edges: Sequence[int | float]) -> list[str]:
+    """Every band label in order, then the null class."""
+    return [band_label(edges, index) for index in range(len(edges) + 1)] + [NULL_CLASS]
+
+
 def _class_expr(rule: ClassifyRule) -> pl.Expr:
     value = pl.col(rule.field)
     if not rule.edges:
-        return value.cast(pl.String).fill_null(NULL_CLASS).alias(rule.column)
+        return value.alias(rule.column)  # the value itself: sorts naturally, null stays null
     label: pl.Expr = pl.lit(band_label(rule.edges, len(rule.edges)))
     for index in range(len(rule.edges) - 1, -1, -1):
         label = (
@@ -88,7 +94,8 @@ def _class_expr(rule: ClassifyRule) -> pl.Expr:
             .then(pl.lit(band_label(rule.edges, index)))
             .otherwise(label)
         )
-    return pl.when(value.is_null()).then(pl.lit(NULL_CLASS)).otherwise(label).alias(rule.column)
+    labelled = pl.when(value.is_null()).then(pl.lit(NULL_CLASS)).otherwise(label)
+    return labelled.cast(pl.Enum(band_labels(rule.edges))).alias(rule.column)
 
 
 def add_classes(frame: pl.DataFrame, rules: Sequence[ClassifyRule]) -> pl.DataFrame:
@@ -113,5 +120,5 @@ def summarise(frame: pl.DataFrame, rules: Sequence[ClassifyRule]) -> pl.DataFram
             pl.len().cast(pl.Int64).alias("accounts"),
             pl.col("balance_fen").sum().cast(pl.Int64).alias("balance_fen"),
         )
-        .sort(columns)
+        .sort(columns, nulls_last=True)
     )

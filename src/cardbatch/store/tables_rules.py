@@ -25,7 +25,7 @@ rule_versions = Table(
     "rule_versions",
     metadata,
     Column("version_id", BigId, primary_key=True, autoincrement=True),
-    Column("product_code", String(16), nullable=False),
+    Column("product_code", String(32), nullable=False),
     Column("version_no", Integer, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("toml_text", Text, nullable=False),

@@ -65,7 +65,7 @@ def test_ccb_like_example_loads_with_its_differences() -> None:
 # (key path, bad value, exact message). A value of _DELETE removes the key.
 _DELETE = object()
 BAD_VALUES: list[tuple[str, object, str]] = [
-    ("product.code", "std", "must match ^[A-Z][A-Z0-9_]{0,15}$, got 'std'"),
+    ("product.code", "9 std", "must match ^[A-Za-z][A-Za-z0-9_-]{0,31}$, got '9 std'"),
     ("product.name", "", "must not be empty"),
     ("product.currency", "USD", "must be one of 'CNY', got 'USD'"),
     ("cycle.due_days", 0, "must be at least 1, got 0"),

@@ -24,7 +24,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("product_code", sa.String(length=16), nullable=False),
+        sa.Column("product_code", sa.String(length=32), nullable=False),
         sa.Column("version_no", sa.Integer(), nullable=False),
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("toml_text", sa.Text(), nullable=False),
