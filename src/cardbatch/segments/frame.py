@@ -81,14 +81,24 @@ def _per_product(build: str, edges_by_product: Mapping[str, Edges], dpd: pl.Expr
     return expr
 
 
+def _parts(day: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Year, month and day as Int64 (Polars gives Int8 months and days, which overflow)."""
+    return (
+        day.dt.year().cast(pl.Int64),
+        day.dt.month().cast(pl.Int64),
+        day.dt.day().cast(pl.Int64),
+    )
+
+
 def _whole_years(start: pl.Expr, end: date) -> pl.Expr:
-    before_birthday = (start.dt.month() * 100 + start.dt.day()) > end.month * 100 + end.day
-    return (pl.lit(end.year) - start.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Int64)
+    year, month, day = _parts(start)
+    before_birthday = (month * 100 + day) > end.month * 100 + end.day
+    return end.year - year - before_birthday.cast(pl.Int64)
 
 
 def _whole_months(start: pl.Expr, end: date) -> pl.Expr:
-    months = (pl.lit(end.year) - start.dt.year()) * 12 + (pl.lit(end.month) - start.dt.month())
-    months = months - (start.dt.day() > end.day).cast(pl.Int32)
+    year, month, day = _parts(start)
+    months = (end.year - year) * 12 + (end.month - month) - (day > end.day).cast(pl.Int64)
     return pl.when(months < 0).then(pl.lit(0)).otherwise(months).cast(pl.Int64)
 
 
@@ -101,7 +111,7 @@ def derive_columns(
     birth = pl.coalesce(pl.col("birth_date"), birth_in_ric)
     dpd = pl.col("dpd").fill_null(0)
     limit = pl.col("credit_limit_fen")
-    derived = raw.with_columns(
+    derived = raw.cast(dict(_RAW_SCHEMA)).with_columns(  # type: ignore[arg-type]
         pl.when(ric.str.len_chars() == 18)
         .then(
             pl.when(ric.str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1)
