@@ -20,7 +20,16 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, func, inspect, literal, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    func,
+    inspect,
+    literal,
+    literal_column,
+    select,
+)
 
 from cardbatch.domain.ledger import CARD_COMPONENTS, EntryKind
 from cardbatch.rules.model import STANDARD_BUCKET_EDGES, STANDARD_FIVE_CATEGORY_EDGES
@@ -156,7 +165,7 @@ def _raw_query(conn: Connection, business_date: date) -> Select[Any]:
         .subquery()
     )
     has_dpd = any(c["name"] == "dpd" for c in inspect(conn).get_columns("card_accounts"))
-    dpd = card_accounts.c["dpd"] if has_dpd else literal(0)
+    dpd = literal_column(f"{card_accounts.name}.dpd", Integer) if has_dpd else literal(0)
     a, c = card_accounts.c, customers.c
     return (
         select(
