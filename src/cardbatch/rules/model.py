@@ -43,6 +43,9 @@ MINIMUM_FULL_COMPONENTS: tuple[str, ...] = (
 STANDARD_BUCKET_EDGES: tuple[int, ...] = (1, 31, 61, 91, 121, 151, 181)
 STANDARD_FIVE_CATEGORY_EDGES: tuple[int, ...] = (1, 91, 121, 181)
 DAILY_RATE_MAX = Decimal("0.01")
+# The shortest statement period is 28 days (February): a late fee, charged the day
+# after due date + grace, must fall inside the next statement period.
+DUE_PLUS_GRACE_DAYS_MAX = 27
 AMOUNT_SETTING_FEN_MAX = 10**9  # 10 million yuan: far above any fee or floor
 
 AllocationComponent = Literal["purchase", "cash", "interest", "fee", "late_fee", "instalment"]
@@ -124,8 +127,19 @@ class ProductSection(_Section):
 
 
 class CycleSection(_Section):
-    due_days: int = Field(ge=1, le=60)
+    due_days: int = Field(ge=1, le=DUE_PLUS_GRACE_DAYS_MAX)
     grace_days: int = Field(ge=0, le=10)
+
+    @field_validator("grace_days")
+    @classmethod
+    def _check(cls, value: int, info: ValidationInfo) -> int:
+        due_days = info.data.get("due_days")
+        if isinstance(due_days, int) and due_days + value > DUE_PLUS_GRACE_DAYS_MAX:
+            raise ValueError(
+                f"due_days + grace_days must be at most {DUE_PLUS_GRACE_DAYS_MAX} (the late fee"
+                f" falls inside the next statement period), got {due_days + value}"
+            )
+        return value
 
 
 class InterestSection(_Section):

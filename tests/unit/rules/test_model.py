@@ -71,6 +71,13 @@ BAD_VALUES: list[tuple[str, object, str]] = [
     ("cycle.due_days", 0, "must be at least 1, got 0"),
     ("cycle.grace_days", "3", "must be an integer, got '3'"),
     (
+        "cycle.grace_days",
+        10,
+        "due_days + grace_days must be at most 27 (the late fee falls inside the next"
+        " statement period), got 28",
+    ),
+    ("cycle.due_days", 28, "must be at most 27, got 28"),
+    (
         "interest.daily_rate",
         0.0005,
         'must be an exact decimal string such as "0.0005", got 0.0005',
