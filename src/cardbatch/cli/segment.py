@@ -32,6 +32,7 @@ from cardbatch.segments.service import (
     define_segment,
     get_segment,
     list_segments,
+    record_export,
     screen,
     write_export,
 )
@@ -169,14 +170,22 @@ def export_cmd(
     ] = False,
     db: DbOpt = None,
     json_: JsonOpt = False,
+    as_: AsOpt = None,
 ) -> None:
-    """Write a segment's accounts to a CSV file (personal data masked by default)."""
-    st = state(ctx, db, json_)
+    """Write a segment's accounts to a CSV file (personal data masked by default; audited)."""
+    st = state(ctx, db, json_, as_)
+    actor = actor_for(st)
     result = _run(ctx, name, on, db, st.json)
     try:
         rows = write_export(result, file, masked=not unmasked)
     except OSError as exc:
         fail(f"cannot write {file}: {exc}")
+    store = store_for(st)
+    try:
+        with store.write() as conn:
+            record_export(conn, result, file, rows, not unmasked, actor)
+    finally:
+        store.dispose()
     if st.json:
         emit_json({"segment": result.segment.name, "file": str(file), "rows": rows,
                    "masked": not unmasked})  # fmt: skip

@@ -187,6 +187,16 @@ def export_rows(screening: Screening, *, masked: bool = True) -> list[dict[str, 
     return rows
 
 
+def record_export(
+    conn: Connection, screening: Screening, path: Path, rows: int, masked: bool, actor: str
+) -> None:
+    """Note an export in the audit trail (who took which accounts, masked or in clear)."""
+    segment = screening.segment
+    audit.record(conn, actor, "segment.export", f"{segment.name}@{segment.version_no}",
+                 file=str(path), rows=rows, masked=masked,
+                 business_date=screening.business_date.isoformat())  # fmt: skip
+
+
 def write_export(screening: Screening, path: Path, *, masked: bool = True) -> int:
     """Write the screening's accounts to a UTF-8 (with BOM) CSV file; the number of rows."""
     columns = list(EXPORT_COLUMNS) + [rule.column for rule in screening.segment.rules()]

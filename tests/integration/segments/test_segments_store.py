@@ -18,11 +18,13 @@ from cardbatch.segments.service import (
     define_segment,
     get_segment,
     list_segments,
+    record_export,
     screen,
     write_export,
 )
 from cardbatch.segments.typecheck import ExprErrors
 from cardbatch.store import Store
+from cardbatch.store.tables import audit_events
 from cardbatch.store.tables_rules import segments
 
 from .seed import seed_bank
@@ -113,8 +115,16 @@ def test_export_is_masked_by_default_and_safe_for_spreadsheets(bank: Store, tmp_
     assert rows[3]["name"] == "'=***"
     assert not (tmp_path / "all.csv.part").exists()
     clear = tmp_path / "clear.csv"
-    write_export(result, clear, masked=False)
+    rows_clear = write_export(result, clear, masked=False)
     assert "11010519491231002X" in clear.read_text(encoding="utf-8-sig")
+    with bank.write() as conn:
+        record_export(conn, result, clear, rows_clear, False, "auditor")
+    with bank.read() as conn:
+        event = conn.execute(
+            select(audit_events).where(audit_events.c.action == "segment.export")
+        ).one()
+    assert (event.actor, event.subject) == ("auditor", "all@1")
+    assert '"masked": false' in event.detail
 
 
 def test_dpd_column_and_product_edges_in_force(bank: Store) -> None:
