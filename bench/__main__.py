@@ -19,6 +19,7 @@ from pathlib import Path
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("ledger_post", ["--entries", "200000", "--backend", "sqlite"]),
     ("ledger_post", ["--entries", "200000", "--backend", "postgresql"]),
+    ("screening", ["--accounts", "1000000"]),
 ]
 SIZE_FLAGS = ("--entries", "--rows", "--accounts", "--customers")
 
