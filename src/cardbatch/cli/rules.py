@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -26,18 +26,11 @@ from cardbatch.cli.common import (
     state,
     store_for,
 )
-from cardbatch.rules.diff import diff_rules
-from cardbatch.rules.load import RuleError, RuleSetInvalid, check_rules_text, read_rules_file
-from cardbatch.rules.model import RuleSet
-from cardbatch.rules.versions import (
-    RuleVersion,
-    RuleVersionError,
-    approve_version,
-    get_version,
-    list_versions,
-    load_version,
-    version_in_force,
-)
+
+if TYPE_CHECKING:  # the rules package pulls in pydantic: imported where a command needs it
+    from cardbatch.rules.load import RuleError
+    from cardbatch.rules.model import RuleSet
+    from cardbatch.rules.versions import RuleVersion
 
 app = typer.Typer(help="Product rule sets: versions, approval, diff.", no_args_is_help=True)
 
@@ -46,6 +39,8 @@ RefArg = Annotated[str, typer.Argument(help="Stored version CODE@N.")]
 
 
 def _read(path: Path) -> str:
+    from cardbatch.rules.load import RuleSetInvalid, read_rules_file
+
     try:
         return read_rules_file(path)
     except RuleSetInvalid as exc:
@@ -97,6 +92,8 @@ def _print_errors(source: str, errors: list[RuleError]) -> None:
 @app.command("check")
 def check_cmd(ctx: typer.Context, file: FileArg, json_: JsonOpt = False) -> None:
     """Validate a rule file: every error with its key path; exit 1 when invalid."""
+    from cardbatch.rules.load import check_rules_text
+
     st = state(ctx, None, json_)
     rules, errors = check_rules_text(_read(file))
     if st.json:
@@ -122,6 +119,9 @@ def load_cmd(
     as_: AsOpt = None,
 ) -> None:
     """Store a rule file as a new pending version (immutable), effective from a date."""
+    from cardbatch.rules.load import RuleSetInvalid
+    from cardbatch.rules.versions import load_version
+
     st = state(ctx, db, json_, as_)
     effective_date = _parse_date(effective, "--effective")
     text = _read(file)
@@ -156,6 +156,8 @@ def list_cmd(
     json_: JsonOpt = False,
 ) -> None:
     """List stored versions."""
+    from cardbatch.rules.versions import list_versions
+
     st = state(ctx, db, json_)
     store = store_for(st)
     try:
@@ -176,6 +178,13 @@ def list_cmd(
 
 
 def _stored(st: State, code: str, number: int | None, on: date | None) -> RuleVersion:
+    from cardbatch.rules.versions import (
+        RuleVersionError,
+        get_version,
+        list_versions,
+        version_in_force,
+    )
+
     store = store_for(st)
     try:
         with store.read() as conn:
@@ -220,6 +229,8 @@ def show_cmd(
 
 
 def _rules_for(st: State, ref: str) -> RuleSet:
+    from cardbatch.rules.load import check_rules_text
+
     path = Path(ref)
     if path.exists():
         rules, errors = check_rules_text(_read(path))
@@ -242,6 +253,8 @@ def diff_cmd(
     json_: JsonOpt = False,
 ) -> None:
     """The keys whose values differ, side by side."""
+    from cardbatch.rules.diff import diff_rules
+
     st = state(ctx, db, json_)
     changes = diff_rules(_rules_for(st, left), _rules_for(st, right))
     if st.json:
@@ -263,6 +276,8 @@ def approve_cmd(
     ctx: typer.Context, ref: RefArg, db: DbOpt = None, json_: JsonOpt = False, as_: AsOpt = None
 ) -> None:
     """Approve a pending version; the approver (--as / CARDBATCH_USER) must not be its loader."""
+    from cardbatch.rules.versions import RuleVersionError, approve_version
+
     st = state(ctx, db, json_, as_)
     code, number = _parse_ref(ref)
     if number is None:

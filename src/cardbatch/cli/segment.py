@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,19 +24,9 @@ from cardbatch.cli.common import (
     store_for,
 )
 from cardbatch.money import format_fen
-from cardbatch.segments.classify import ClassifyError
-from cardbatch.segments.service import (
-    Screening,
-    Segment,
-    SegmentError,
-    define_segment,
-    get_segment,
-    list_segments,
-    record_export,
-    screen,
-    write_export,
-)
-from cardbatch.segments.typecheck import ExprErrors
+
+if TYPE_CHECKING:  # the segments package pulls in Polars: imported where a command needs it
+    from cardbatch.segments.service import Screening, Segment
 
 app = typer.Typer(help="Customer screening: named segments and classification.",
                   no_args_is_help=True)  # fmt: skip
@@ -74,6 +64,10 @@ def define_cmd(
     as_: AsOpt = None,
 ) -> None:
     """Check and store a segment; errors point at their column. Exit 1 when invalid."""
+    from cardbatch.segments.classify import ClassifyError
+    from cardbatch.segments.service import SegmentError, define_segment
+    from cardbatch.segments.typecheck import ExprErrors
+
     st = state(ctx, db, json_, as_)
     actor = actor_for(st)
     store = store_for(st)
@@ -101,6 +95,8 @@ def define_cmd(
 @app.command("list")
 def list_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """The segments (latest version of each)."""
+    from cardbatch.segments.service import list_segments
+
     st = state(ctx, db, json_)
     store = store_for(st)
     try:
@@ -121,6 +117,8 @@ def list_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> No
 
 
 def _run(ctx: typer.Context, name: str, on_text: str, db: DbOpt, json_: bool) -> Screening:
+    from cardbatch.segments.service import SegmentError, get_segment, screen
+
     st = state(ctx, db, json_)
     on = _parse_date(on_text)
     store = store_for(st)
@@ -173,6 +171,8 @@ def export_cmd(
     as_: AsOpt = None,
 ) -> None:
     """Write a segment's accounts to a CSV file (personal data masked by default; audited)."""
+    from cardbatch.segments.service import record_export, write_export
+
     st = state(ctx, db, json_, as_)
     actor = actor_for(st)
     result = _run(ctx, name, on, db, st.json)
