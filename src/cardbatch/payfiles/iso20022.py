@@ -10,6 +10,7 @@ yuan text into integer fen (more than two decimals is refused); the currency mus
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
@@ -69,8 +70,15 @@ def looks_like_xml(data: bytes) -> bool:
 
 
 def message_format(data: bytes, source: str) -> Format:
-    """Which pain message the document is, from its root namespace."""
-    root = parse_xml(data, source).getroot()
+    """Which pain message the document is: a quick look at its start, else a full parse."""
+    head = data[:8192]
+    for namespace, fmt in _NAMESPACES.items():
+        if namespace.encode() in head:
+            return fmt
+    return _format_of(parse_xml(data, source).getroot(), source)
+
+
+def _format_of(root: Any, source: str) -> Format:
     namespace = etree.QName(root).namespace or ""
     if namespace not in _NAMESPACES:
         raise file_error(
@@ -84,8 +92,24 @@ def message_format(data: bytes, source: str) -> Format:
     return _NAMESPACES[namespace]
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+
+
+def _unsafe(source: str) -> FileError:
+    reason = "a DOCTYPE is not allowed (entities and DTDs are refused)"
+    return file_error(source, 1, "xml", "DOCTYPE", reason, "unsafe_xml")
+
+
 def parse_xml(data: bytes, source: str) -> Any:
-    """The XML tree of ``data``; malformed or DOCTYPE-bearing documents are a FileError."""
+    """The XML tree of ``data``; malformed or DOCTYPE-bearing documents are a FileError.
+
+    A DOCTYPE before the root element is refused before parsing (so entity expansion never
+    starts); the parser itself resolves no entities and loads nothing, as a second guard.
+    """
+    doctype, root = _DOCTYPE.search(data), _FIRST_ELEMENT.search(data)
+    if doctype and (root is None or doctype.start() < root.start()):
+        raise _unsafe(source)
     try:
         tree = etree.parse(io.BytesIO(data), safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -93,14 +117,7 @@ def parse_xml(data: bytes, source: str) -> Any:
             source, exc.lineno, "xml", "", f"malformed XML: {exc.msg}", "malformed_xml"
         ) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise file_error(
-            source,
-            1,
-            "xml",
-            "DOCTYPE",
-            "a DOCTYPE is not allowed (entities and DTDs are refused)",
-            "unsafe_xml",
-        )
+        raise _unsafe(source)
     return tree
 
 
@@ -134,12 +151,12 @@ def parse(
     declared_total_fen: int | None = None,
 ) -> BatchFile:
     """Parse and XSD-validate a pain.001 (payroll) or pain.008 (collection) document."""
-    fmt = message_format(data, source)
+    tree = parse_xml(data, source)
+    fmt = _format_of(tree.getroot(), source)
     if _KIND_OF[fmt] != kind:
         raise file_error(
             source, None, "message", MESSAGE_NAMES[fmt], f"not a {kind} message", "wrong_message"
         )
-    tree = parse_xml(data, source)
     xsd_problems = validate_xsd(tree, fmt, source)
     if xsd_problems:
         raise FileError(xsd_problems)
