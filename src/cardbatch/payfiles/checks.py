@@ -167,19 +167,26 @@ def check_amount(row: BatchRow, amount_fen_max: int = AMOUNT_FEN_MAX_PER_ROW) ->
     return AMOUNT_OVER_LIMIT if row.amount_fen > amount_fen_max else None
 
 
-def duplicate_key(row: BatchRow) -> tuple[str, str, int, str]:
-    """Rows with the same account, name, amount and memo are duplicates (seq is ignored)."""
-    return (row.account, normalize_name(row.name), row.amount_fen, row.memo)
-
-
 def duplicates(rows: Sequence[BatchRow]) -> dict[int, int]:
-    """For every repeated row: its index -> the index of its first occurrence."""
-    first_index: dict[tuple[str, str, int, str], int] = {}
+    """For every repeated row: its index -> the index of its first occurrence.
+
+    Rows with the same account, amount, memo and (normalised) name are duplicates; the
+    sequence number is ignored. Names are normalised only when the rest already collides.
+    """
+    first_of: dict[tuple[str, int, str], int] = {}
+    other_names: dict[tuple[str, int, str], list[int]] = {}
     repeated: dict[int, int] = {}
     for index, row in enumerate(rows):
-        first = first_index.setdefault(duplicate_key(row), index)
-        if first != index:
-            repeated[index] = first
+        key = (row.account, row.amount_fen, row.memo)
+        first = first_of.setdefault(key, index)
+        if first == index:
+            continue
+        for candidate in (first, *other_names.get(key, ())):
+            if names_match(rows[candidate].name, row.name):
+                repeated[index] = candidate
+                break
+        else:
+            other_names.setdefault(key, []).append(index)
     return repeated
 
 
@@ -188,11 +195,14 @@ def pre_check_rows(
 ) -> list[RowResult | None]:
     """Per-row pure checks in file order: a failed :class:`RowResult`, or ``None`` when the
     row goes on to the account checks. Amount first, then duplicates (later occurrences fail)."""
-    repeated = duplicates(batch.rows)
-    results: list[RowResult | None] = []
-    for index, row in enumerate(batch.rows):
-        reason = check_amount(row, amount_fen_max)
-        if reason is None and index in repeated:
-            reason = DUPLICATE
-        results.append(row_failure(row, reason) if reason else None)
+    with textio.gc_paused():
+        repeated = duplicates(batch.rows)
+        results: list[RowResult | None] = []
+        for index, row in enumerate(batch.rows):
+            amount_fen = row.amount_fen
+            if 0 < amount_fen <= amount_fen_max and index not in repeated:
+                results.append(None)
+                continue
+            reason = check_amount(row, amount_fen_max) or DUPLICATE
+            results.append(row_failure(row, reason))
     return results

@@ -24,6 +24,7 @@ PARSERS: dict[Format, Parser] = {
     "pain.008": iso20022.parse,
 }
 _ZIP_MAGIC = b"PK\x03\x04"
+_SNIFF_BYTES_MAX = 64 * 1024
 
 
 def detect_format(data: bytes, source: str) -> Format:
@@ -33,7 +34,11 @@ def detect_format(data: bytes, source: str) -> Format:
         return "xlsx"
     if iso20022.looks_like_xml(data):
         return iso20022.message_format(data, source)
-    text, _ = textio.decode_text(data, source)
+    head = data[:_SNIFF_BYTES_MAX]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("gbk", errors="replace")  # sniffing only; parsing decodes strictly
     return "pipe" if pipe.looks_like_pipe(text) else "csv"
 
 

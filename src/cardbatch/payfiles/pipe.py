@@ -19,6 +19,7 @@ from cardbatch.money import format_fen
 from cardbatch.payfiles import textio
 from cardbatch.payfiles.model import (
     ERRORS_MAX,
+    FIELD_CHARS_MAX,
     ROWS_MAX,
     BatchFile,
     BatchRow,
@@ -52,12 +53,10 @@ def join_fields(fields: Sequence[str]) -> str:
 
 def looks_like_pipe(text: str) -> bool:
     """True when the first non-blank line is a summary line of this format."""
-    for line in text.splitlines():
-        if line.strip():
-            fields = split_fields(line)
-            date_field = fields[SUMMARY_DATE].strip() if len(fields) > SUMMARY_DATE else ""
-            return len(fields) >= SUMMARY_FIELDS_MIN and len(date_field) == 8
-    return False
+    first_line = text.lstrip().split("\n", 1)[0]
+    fields = split_fields(first_line)
+    date_field = fields[SUMMARY_DATE].strip() if len(fields) > SUMMARY_DATE else ""
+    return len(fields) >= SUMMARY_FIELDS_MIN and len(date_field) == 8
 
 
 def parse(
@@ -70,26 +69,35 @@ def parse(
 ) -> BatchFile:
     """Parse a pipe file; raise :class:`FileError` listing every structural problem."""
     text, encoding = textio.decode_text(data, source)
-    numbered = [(no, line) for no, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if not numbered:
+    with textio.gc_paused():
+        return _parse_text(text, data, encoding, source, kind, declared_count, declared_total_fen)
+
+
+def _parse_text(
+    text: str,
+    data: bytes,
+    encoding: str,
+    source: str,
+    kind: Kind,
+    declared_count: int | None,
+    declared_total_fen: int | None,
+) -> BatchFile:
+    lines = _numbered_lines(text)
+    if not lines:
         raise file_error(source, None, "file", "", "file is empty", "empty")
-    if len(numbered) - 1 > ROWS_MAX:
+    if len(lines) - 1 > ROWS_MAX:
         raise file_error(
             source,
             None,
             "rows",
-            str(len(numbered) - 1),
+            str(len(lines) - 1),
             f"more than {ROWS_MAX} rows",
             "too_many_rows",
         )
     problems: list[FileProblem] = []
-    summary_no, summary_line = numbered[0]
+    summary_no, summary_line = lines[0]
     summary = _parse_summary(summary_no, split_fields(summary_line), source, problems)
-    rows = []
-    for line_no, line in numbered[1:]:
-        rows.append(_parse_detail(line_no, split_fields(line), source, problems))
-        if len(problems) >= ERRORS_MAX:
-            break
+    rows = _parse_details(lines[1:], source, problems)
     count = textio.merge_declared(summary.row_count, declared_count, "count", source, problems)
     total = textio.merge_declared(summary.total_fen, declared_total_fen, "total", source, problems)
     if problems:
@@ -105,10 +113,62 @@ def parse(
         message_id=None,
         declared_count=count,
         declared_total_fen=total,
-        rows=tuple(rows),
+        rows=rows,
         newline=textio.detect_newline(text),
         summary_fields=tuple(split_fields(summary_line)),
     )
+
+
+def _numbered_lines(text: str) -> list[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers; only LF (and CRLF) end a line."""
+    numbered = []
+    for line_no, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            numbered.append((line_no, line[:-1] if line.endswith("\r") else line))
+    return numbered
+
+
+def _parse_details(
+    lines: Sequence[tuple[int, str]], source: str, problems: list[FileProblem]
+) -> tuple[BatchRow, ...]:
+    """Detail rows; well-formed lines take a fast path, others the checking path."""
+    rows = []
+    fen_of = textio.plain_yuan_fen
+    chars_max = FIELD_CHARS_MAX
+    for line_no, line in lines:
+        fields = line.split(SEPARATOR)
+        if fields[-1] == "":
+            fields.pop()
+        if len(fields) >= DETAIL_FIELDS_MIN:
+            seq, name, account = fields[0].strip(), fields[1].strip(), fields[3].strip()
+            amount_fen = fen_of(fields[DETAIL_AMOUNT])
+            if (
+                amount_fen is not None
+                and 0 < len(seq) <= chars_max
+                and 0 < len(name) <= chars_max
+                and 0 < len(account) <= chars_max
+            ):
+                unit_no = fields[DETAIL_UNIT].strip()
+                row = BatchRow(
+                    line_no,
+                    seq,
+                    name,
+                    account,
+                    amount_fen,
+                    "",
+                    "",
+                    "",
+                    None,
+                    "",
+                    unit_no,
+                    tuple(fields),
+                )
+                rows.append(row)
+                continue
+        rows.append(_parse_detail(line_no, fields, source, problems))
+        if len(problems) >= ERRORS_MAX:
+            break
+    return tuple(rows)
 
 
 class _Summary(NamedTuple):

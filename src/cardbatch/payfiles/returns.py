@@ -75,8 +75,16 @@ def _render_part(batch: BatchFile, results: Sequence[RowResult], created_at: dat
 def _render_pipe(batch: BatchFile, results: Sequence[RowResult]) -> bytes:
     total_fen = sum(result.row.amount_fen for result in results)
     lines = [pipe.join_fields(pipe.summary_fields(batch.summary_fields, len(results), total_fen))]
+    separator = pipe.SEPARATOR
     lines.extend(
-        pipe.join_fields([*pipe.detail_fields(result.row), result.reason_cn, result.iso_code])
+        separator.join(
+            (
+                *(result.row.fields or pipe.detail_fields(result.row)),
+                result.reason_cn,
+                result.iso_code,
+                "",
+            )
+        )
         for result in results
     )
     return pipe.encode_lines(lines, batch.newline, batch.encoding)
@@ -95,7 +103,8 @@ def write_returns(
     pain.002 CreDtTm and XLSX document dates (default: now, UTC).
     """
     stamp = created_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    rendered = render_returns(batch_file, results, stamp)
+    with textio.gc_paused():
+        rendered = render_returns(batch_file, results, stamp)
     paths = []
     for name, data in rendered.items():
         path = Path(out_dir) / name
