@@ -5,7 +5,8 @@ Whole-file rules are plain functions in :data:`FILE_CHECKS`, each returning a li
 :class:`FileProblem` (errors as values); :func:`require_valid_file` raises them together as one
 :class:`FileError`. Per-row rules return a :class:`Reason` or ``None``. Rules that need the
 store (account exists and is active, holder name, mandate, employer balance, same file
-submitted before) are applied later with the help of :func:`names_match`.
+submitted before) need the store; :func:`check_account` applies the account rules to an
+account the caller has looked up.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import NamedTuple
 
+from cardbatch.domain.records import DepositAccount, DepositStatus
 from cardbatch.money import format_fen
 from cardbatch.payfiles import iso20022, pipe, tabular, textio
 from cardbatch.payfiles.model import (
@@ -26,7 +28,17 @@ from cardbatch.payfiles.model import (
     RowResult,
     row_failure,
 )
-from cardbatch.payfiles.reasons import AMOUNT_OVER_LIMIT, DUPLICATE, INVALID_AMOUNT, Reason
+from cardbatch.payfiles.reasons import (
+    ACCOUNT_CLOSED,
+    ACCOUNT_FROZEN,
+    ACCOUNT_NOT_FOUND,
+    AMOUNT_OVER_LIMIT,
+    DUPLICATE,
+    INVALID_AMOUNT,
+    NAME_MISMATCH,
+    NO_MANDATE,
+    Reason,
+)
 
 # Default per-row limit: 1,000,000.00 yuan. A setting: callers pass their product's limit.
 AMOUNT_FEN_MAX_PER_ROW = 100_000_000
@@ -206,3 +218,27 @@ def pre_check_rows(
             reason = check_amount(row, amount_fen_max) or DUPLICATE
             results.append(row_failure(row, reason))
     return results
+
+
+def check_account(
+    row: BatchRow,
+    account: DepositAccount | None,
+    *,
+    mandate_required: bool = False,
+    has_mandate: bool = False,
+) -> Reason | None:
+    """The per-row rules that need the row's deposit account, once the caller has looked it up:
+    账户不存在 (AC01), 账户已销户 (AC04), 账户冻结 (AC06), 户名不符 (BE01) and, for collections,
+    无授权 (MD01) when no debit mandate exists for this biller and account. ``None``: the row
+    may be posted (funds are checked when posting)."""
+    if account is None:
+        return ACCOUNT_NOT_FOUND
+    if account.status == DepositStatus.CLOSED:
+        return ACCOUNT_CLOSED
+    if account.status == DepositStatus.FROZEN:
+        return ACCOUNT_FROZEN
+    if not names_match(row.name, account.holder_name):
+        return NAME_MISMATCH
+    if mandate_required and not has_mandate:
+        return NO_MANDATE
+    return None

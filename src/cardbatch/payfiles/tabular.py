@@ -98,6 +98,14 @@ def parse_csv(
     declared_total_fen: int | None = None,
 ) -> BatchFile:
     """Parse a CSV batch file; raise :class:`FileError` listing structural problems."""
+    grid, encoding, newline = csv_grid(data, source)
+    return _from_grid(
+        grid, data, source, kind, "csv", encoding, newline, declared_count, declared_total_fen
+    )
+
+
+def csv_grid(data: bytes, source: str) -> tuple[Grid, str, str]:
+    """The non-blank CSV records with their line numbers, the encoding and the line end."""
     text, encoding = textio.decode_text(data, source)
     reader = csv.reader(io.StringIO(text, newline=""))
     grid: Grid = []
@@ -109,17 +117,7 @@ def parse_csv(
                 break
     except csv.Error as exc:
         raise file_error(source, reader.line_num, "csv", "", str(exc), "bad_csv") from None
-    return _from_grid(
-        grid,
-        data,
-        source,
-        kind,
-        "csv",
-        encoding,
-        textio.detect_newline(text),
-        declared_count,
-        declared_total_fen,
-    )
+    return grid, encoding, textio.detect_newline(text)
 
 
 def parse_xlsx(
@@ -131,13 +129,13 @@ def parse_xlsx(
     declared_total_fen: int | None = None,
 ) -> BatchFile:
     """Parse the first sheet of an XLSX batch file (cached values only, formulas never run)."""
-    grid = _xlsx_grid(data, source)
+    grid = xlsx_grid(data, source)
     return _from_grid(
         grid, data, source, kind, "xlsx", "utf-8", "\n", declared_count, declared_total_fen
     )
 
 
-def _xlsx_grid(data: bytes, source: str) -> Grid:
+def xlsx_grid(data: bytes, source: str) -> Grid:
     import openpyxl
 
     try:

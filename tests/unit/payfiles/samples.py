@@ -246,8 +246,46 @@ def _remove_between(data: bytes, start: str, end: str) -> bytes:
     return (head + rest.split(end, 1)[1]).encode()
 
 
+LOAN_SCHEDULE_ZH = [
+    "贷款编号,期数,账号,户名,还款日,金额",
+    "L2024-0001,1,1000123800020,客户01,20240515,1520.33",
+    "L2024-0001,2,1000123800020,客户01,20240615,1520.33",
+    "L2024-0002,1,1000124600023,客户02,20240520,880.00",
+]
+
+
+def valid_loan_samples() -> dict[str, bytes]:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["loan_id", "account", "due_date", "amount"])
+    sheet.append(["L2024-0003", "1000125100017", datetime(2024, 5, 25), 2000.5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return {
+        "loan_schedule_zh_headers_gbk.csv": _csv(LOAN_SCHEDULE_ZH, "\r\n", "gbk"),
+        "loan_schedule_en_headers.xlsx": tabular._reproducible_zip(
+            buffer.getvalue(), datetime(2024, 4, 15)
+        ),
+    }
+
+
+def invalid_loan_samples() -> dict[str, bytes]:
+    rows = LOAN_SCHEDULE_ZH
+    return {
+        "loan_schedule_duplicate_instalment.csv": _csv([*rows, rows[1]], "\n", "utf-8"),
+        "loan_schedule_bad_due_date.csv": _csv(
+            [*rows[:2], rows[2].replace("20240615", "20240631")], "\n", "utf-8"
+        ),
+        "loan_schedule_zero_amount.csv": _csv(
+            [*rows[:3], rows[3].replace("880.00", "0.00")], "\n", "utf-8"
+        ),
+    }
+
+
 def write_all() -> None:
-    for folder, samples in ((VALID, valid_samples()), (INVALID, invalid_samples())):
+    valid = valid_samples() | valid_loan_samples()
+    invalid = invalid_samples() | invalid_loan_samples()
+    for folder, samples in ((VALID, valid), (INVALID, invalid)):
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in samples.items():
             (folder / name).write_bytes(data)

@@ -122,3 +122,20 @@ def test_file_checks_are_a_list_of_plain_functions() -> None:
     assert checks.check_date in checks.FILE_CHECKS
     assert checks.check_count in checks.FILE_CHECKS
     assert checks.check_total in checks.FILE_CHECKS
+
+
+def test_account_rules_in_order() -> None:
+    from cardbatch.domain.records import DepositAccount, DepositStatus
+
+    row = _row(100, account="1000123800020", name="李　四")
+    active = DepositAccount("1000123800020", "李四")
+    assert checks.check_account(row, None).iso_code == "AC01"
+    closed = DepositAccount("1000123800020", "王五", DepositStatus.CLOSED)
+    assert checks.check_account(row, closed).reason_cn == "账户已销户"
+    frozen = DepositAccount("1000123800020", "李四", DepositStatus.FROZEN)
+    assert checks.check_account(row, frozen).iso_code == "AC06"
+    assert checks.check_account(row, active) is None
+    other = DepositAccount("1000123800020", "李思")
+    assert checks.check_account(row, other).reason_cn == "户名不符"
+    assert checks.check_account(row, active, mandate_required=True).iso_code == "MD01"
+    assert checks.check_account(row, active, mandate_required=True, has_mandate=True) is None

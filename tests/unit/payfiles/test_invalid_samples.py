@@ -62,7 +62,8 @@ CASES: dict[str, tuple[Kind, str, str, int | None, str]] = {
 
 
 def test_every_invalid_sample_has_a_case() -> None:
-    assert sorted(p.name for p in samples.INVALID.iterdir()) == sorted(CASES)
+    names = {p.name for p in samples.INVALID.iterdir()} - set(samples.invalid_loan_samples())
+    assert sorted(names) == sorted(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

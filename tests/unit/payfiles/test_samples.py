@@ -14,14 +14,14 @@ from tests.unit.payfiles import samples
 
 
 def test_valid_samples_are_generated() -> None:
-    generated = samples.valid_samples()
+    generated = samples.valid_samples() | samples.valid_loan_samples()
     assert sorted(p.name for p in samples.VALID.iterdir()) == sorted(generated)
     for name, data in generated.items():
         assert (samples.VALID / name).read_bytes() == data, name
 
 
 def test_invalid_samples_are_generated() -> None:
-    generated = samples.invalid_samples()
+    generated = samples.invalid_samples() | samples.invalid_loan_samples()
     assert sorted(p.name for p in samples.INVALID.iterdir()) == sorted(generated)
     for name, data in generated.items():
         assert (samples.INVALID / name).read_bytes() == data, name
