@@ -52,11 +52,9 @@ def join_fields(fields: Sequence[str]) -> str:
 
 
 def looks_like_pipe(text: str) -> bool:
-    """True when the first non-blank line is a summary line of this format."""
+    """True when the first non-blank line is pipe-separated (more ``|`` than ``,``)."""
     first_line = text.lstrip().split("\n", 1)[0]
-    fields = split_fields(first_line)
-    date_field = fields[SUMMARY_DATE].strip() if len(fields) > SUMMARY_DATE else ""
-    return len(fields) >= SUMMARY_FIELDS_MIN and len(date_field) == 8
+    return first_line.count(SEPARATOR) > max(first_line.count(","), 1)
 
 
 def parse(
@@ -186,7 +184,7 @@ def _parse_summary(
             source,
             line_no,
             "summary",
-            SEPARATOR.join(fields),
+            f"{len(fields)} fields",
             f"summary line needs {SUMMARY_FIELDS_MIN} fields, found {len(fields)}",
             "bad_summary",
         )
@@ -206,7 +204,7 @@ def _parse_detail(
                 source,
                 line_no,
                 "detail",
-                SEPARATOR.join(fields)[:20],
+                f"{len(fields)} fields",
                 f"detail line needs {DETAIL_FIELDS_MIN} fields, found {len(fields)}",
                 "bad_detail",
             )

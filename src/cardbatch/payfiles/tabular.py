@@ -206,6 +206,12 @@ def _from_grid(
         raise file_error(source, None, "header", "", "no header line", "bad_header")
     header_no, header = grid[0]
     columns, lang = _columns(header_no, header, source)
+    for line_no, cells in grid[1:]:
+        if _is_control(cells):
+            reason = "a control line must be the first or the last line"
+            problems.append(
+                textio.problem(source, line_no, "control", cells[0], reason, "bad_control")
+            )
     rows = tuple(_row(line_no, cells, columns, source, problems) for line_no, cells in grid[1:])
     count = textio.merge_declared(
         control.row_count if control else None, declared_count, "count", source, problems

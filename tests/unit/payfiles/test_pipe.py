@@ -96,3 +96,23 @@ def test_looks_like_pipe() -> None:
     assert pipe.looks_like_pipe(DOMAIN_EXAMPLE)
     assert not pipe.looks_like_pipe("账号,户名,金额,用途\n")
     assert not pipe.looks_like_pipe("\n\n")
+
+
+def test_a_malformed_summary_is_reported_as_pipe(tmp_path: Path) -> None:
+    path = tmp_path / "short.txt"
+    path.write_text("1|1|20090906|1046|\n01|客户01|300.00|1000123800020|1046|\n", encoding="utf-8")
+    with pytest.raises(FileError) as caught:
+        parse_batch_file(path, "payroll")
+    assert (caught.value.code, caught.value.line, caught.value.value) == (
+        "bad_summary",
+        1,
+        "4 fields",
+    )
+
+
+def test_short_detail_line_does_not_show_personal_data(tmp_path: Path) -> None:
+    path = tmp_path / "short.txt"
+    path.write_text("1|1|20090906|1046|1|1|1|1.00|\n01|张三丰|1.00|\n", encoding="utf-8")
+    with pytest.raises(FileError) as caught:
+        parse_batch_file(path, "payroll")
+    assert "张三丰" not in str(caught.value)

@@ -133,3 +133,10 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     with pytest.raises(FileError) as caught:
         parse_batch_file(path, "payroll")
     assert caught.value.code == "bad_xlsx"
+
+
+def test_a_control_line_in_the_middle_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "账号,户名,金额\n6222,张三,1.00\n合计,1,1.00\n6223,李四,2.00\n")
+    with pytest.raises(FileError) as caught:
+        parse_batch_file(path, "payroll", declared_count=2, declared_total_fen=300)
+    assert (caught.value.code, caught.value.line) == ("bad_control", 3)
