@@ -164,41 +164,8 @@ def parse(
     document = tree.getroot()[0]
     header = document.find("p:GrpHdr", ns)
     problems: list[FileProblem] = []
-    groups: list[_Group] = []
-    rows: list[BatchRow] = []
-    for payment in document.findall("p:PmtInf", ns):
-        group = _group(payment, fmt, ns, source, problems)
-        groups.append(group)
-        tx_tag = "p:CdtTrfTxInf" if fmt == "pain.001" else "p:DrctDbtTxInf"
-        for tx in payment.iterfind(tx_tag, ns):
-            rows.append(_row(tx, fmt, group.group_id, ns, source, problems))
-            if len(rows) > ROWS_MAX:
-                raise file_error(
-                    source, None, "rows", "", f"more than {ROWS_MAX} rows", "too_many_rows"
-                )
-    _check_groups(groups, source, problems)
-    count_text = header.findtext("p:NbOfTxs", namespaces=ns)
-    in_file_count = textio.parse_count(count_text, source, header.sourceline, problems)
-    sum_text = header.findtext("p:CtrlSum", namespaces=ns)
-    in_file_total = (
-        textio.parse_amount(sum_text, source, header.sourceline, problems, "total")
-        if sum_text is not None
-        else None
-    )
-    count = textio.merge_declared(in_file_count, declared_count, "count", source, problems)
-    total = textio.merge_declared(in_file_total, declared_total_fen, "total", source, problems)
-    if total is None:
-        problems.append(
-            textio.problem(
-                source,
-                header.sourceline,
-                "total",
-                "",
-                "no GrpHdr/CtrlSum and no declared total",
-                "no_control",
-                "AM10",
-            )
-        )
+    groups, rows = _payments(document, fmt, ns, source, problems)
+    count, total = _control_totals(header, ns, source, declared_count, declared_total_fen, problems)
     if problems:
         raise FileError(problems[:ERRORS_MAX])
     return BatchFile(
@@ -220,6 +187,51 @@ def parse(
     )
 
 
+def _payments(
+    document: Any, fmt: Format, ns: dict[str, str], source: str, problems: list[FileProblem]
+) -> tuple[list[_Group], list[BatchRow]]:
+    """The payment groups (PmtInf) and their transactions as rows, in document order."""
+    groups: list[_Group] = []
+    rows: list[BatchRow] = []
+    tx_tag = "p:CdtTrfTxInf" if fmt == "pain.001" else "p:DrctDbtTxInf"
+    for payment in document.iterfind("p:PmtInf", ns):
+        group = _group(payment, fmt, ns, source, problems)
+        groups.append(group)
+        for tx in payment.iterfind(tx_tag, ns):
+            rows.append(_row(tx, fmt, group.group_id, ns, source, problems))
+            if len(rows) > ROWS_MAX:
+                reason = f"more than {ROWS_MAX} rows"
+                raise file_error(source, None, "rows", "", reason, "too_many_rows")
+    _check_groups(groups, source, problems)
+    return groups, rows
+
+
+def _control_totals(
+    header: Any,
+    ns: dict[str, str],
+    source: str,
+    declared_count: int | None,
+    declared_total_fen: int | None,
+    problems: list[FileProblem],
+) -> tuple[int | None, int | None]:
+    """GrpHdr NbOfTxs and CtrlSum (optional in the XSD), merged with declared totals."""
+    line_no = int(header.sourceline)
+    count_text = str(header.findtext("p:NbOfTxs", "", ns))
+    in_file_count = textio.parse_count(count_text, source, line_no, problems)
+    sum_text = header.findtext("p:CtrlSum", None, ns)
+    in_file_total = (
+        textio.parse_amount(str(sum_text), source, line_no, problems, "total")
+        if sum_text is not None
+        else None
+    )
+    count = textio.merge_declared(in_file_count, declared_count, "count", source, problems)
+    total = textio.merge_declared(in_file_total, declared_total_fen, "total", source, problems)
+    if total is None:
+        reason = "no GrpHdr/CtrlSum and no declared total"
+        problems.append(textio.problem(source, line_no, "total", "", reason, "no_control", "AM10"))
+    return count, total
+
+
 def _account(element: Any, ns: dict[str, str]) -> str:
     """The account number of a CashAccount16: IBAN or Othr/Id."""
     if element is None:
@@ -233,7 +245,7 @@ def _group(
 ) -> _Group:
     party = "Dbtr" if fmt == "pain.001" else "Cdtr"
     date_tag = "p:ReqdExctnDt" if fmt == "pain.001" else "p:ReqdColltnDt"
-    date_text = payment.findtext(date_tag, "", ns)
+    date_text = str(payment.findtext(date_tag, "", ns))[:10]  # xs:date may carry a zone
     batch_date = textio.parse_compact_date(date_text, source, payment.sourceline, problems)
     return _Group(
         group_id=str(payment.findtext("p:PmtInfId", "", ns)),
@@ -291,7 +303,7 @@ def _row(
     else:
         amount_fen = _amount(amount_element, source, problems)
     mandate = "p:DrctDbtTx/p:MndtRltdInf/"
-    signed_text = tx.findtext(f"{mandate}p:DtOfSgntr", "", ns)
+    signed_text = str(tx.findtext(f"{mandate}p:DtOfSgntr", "", ns))[:10]
     memo = " ".join(str(text) for text in tx.xpath("p:RmtInf/p:Ustrd/text()", namespaces=ns))
     return BatchRow(
         line_no=line_no,
@@ -310,7 +322,11 @@ def _row(
         memo=memo.strip(),
         end_to_end_id=str(tx.findtext("p:PmtId/p:EndToEndId", "", ns)),
         mandate_id=str(tx.findtext(f"{mandate}p:MndtId", "", ns)),
-        mandate_signed_on=date.fromisoformat(signed_text) if signed_text else None,
+        mandate_signed_on=(
+            textio.parse_compact_date(signed_text, source, line_no, problems, "DtOfSgntr")
+            if signed_text
+            else None
+        ),
         group_id=group_id,
     )
 

@@ -176,3 +176,14 @@ def test_generated_documents_validate_and_round_trip(fmt: str, tmp_path: Path) -
         assert sorted(r.mandate_id for r in parsed.rows) == sorted(r.mandate_id for r in batch.rows)
 
     check()
+
+
+def test_dates_with_a_time_zone_are_read(tmp_path: Path) -> None:
+    data = (samples.VALID / "pain008_collection_20240415.xml").read_bytes()
+    data = data.replace(b"<ReqdColltnDt>2024-04-15<", b"<ReqdColltnDt>2024-04-15+08:00<")
+    data = data.replace(b"<DtOfSgntr>2023-01-10<", b"<DtOfSgntr>2023-01-10Z<")
+    path = tmp_path / "zoned.xml"
+    path.write_bytes(data)
+    batch = parse_batch_file(path, "collection")
+    assert batch.batch_date == date(2024, 4, 15)
+    assert batch.rows[0].mandate_signed_on == date(2023, 1, 10)
