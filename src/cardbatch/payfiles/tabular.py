@@ -391,13 +391,13 @@ def render_xlsx(grid: Sequence[Sequence[str]], stamp: datetime) -> bytes:
             cell.data_type = "s"  # never a formula, even for text beginning with "="
     buffer = io.BytesIO()
     book.save(buffer)
-    return _reproducible_zip(buffer.getvalue(), stamp)
+    return reproducible_xlsx(buffer.getvalue(), stamp)
 
 
 _W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
-def _reproducible_zip(data: bytes, stamp: datetime) -> bytes:
+def reproducible_xlsx(data: bytes, stamp: datetime) -> bytes:
     """Rewrite an XLSX with fixed entry times and ``stamp`` as created/modified dates."""
     stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()

@@ -79,7 +79,7 @@ def xlsx_payroll() -> bytes:
     sheet["B4"].data_type = "s"  # a text cell beginning with "=", not a formula
     buffer = io.BytesIO()
     book.save(buffer)
-    return tabular._reproducible_zip(buffer.getvalue(), datetime(2024, 4, 15))
+    return tabular.reproducible_xlsx(buffer.getvalue(), datetime(2024, 4, 15))
 
 
 def _iso_batch(fmt: str) -> BatchFile:
@@ -263,7 +263,7 @@ def valid_loan_samples() -> dict[str, bytes]:
     book.save(buffer)
     return {
         "loan_schedule_zh_headers_gbk.csv": _csv(LOAN_SCHEDULE_ZH, "\r\n", "gbk"),
-        "loan_schedule_en_headers.xlsx": tabular._reproducible_zip(
+        "loan_schedule_en_headers.xlsx": tabular.reproducible_xlsx(
             buffer.getvalue(), datetime(2024, 4, 15)
         ),
     }
