@@ -1,0 +1,134 @@
+"""Line-by-line explanation of a statement's interest, late fee and minimum payment.
+
+Each line says what was computed from what: for interest, the item, its base,
+the daily rate, the days (both ends included) and the exact amount; then the
+one rounding. For the late fee, the unpaid minimum, the percentage, floor and
+cap. For the minimum, the general balance at the percentage and each component
+counted in full, the floor and the cap at the balance. Lines are plain records
+(topic, text, data) so the CLI can print them or emit them as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cardbatch.domain.cycle.interest import InterestLine, period_interest_exact
+from cardbatch.domain.cycle.late_fee import LateFee
+from cardbatch.domain.cycle.minimum import MinimumBreakdown
+from cardbatch.domain.product import ProductTerms
+from cardbatch.money import format_fen, round_half_up_fen
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainLine:
+    """One line of an explanation."""
+
+    topic: str  # "interest", "late_fee", "minimum"
+    text: str
+    data: dict[str, object] = field(default_factory=dict)
+
+
+def exact_yuan(exact_fen: Decimal) -> str:
+    """Exact fen as yuan text with at least two decimals: ``Decimal("1785") -> "17.85"``."""
+    yuan = exact_fen / 100
+    text = format(yuan.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def explain_interest(
+    lines: Sequence[InterestLine], terms: ProductTerms, *, applies: bool
+) -> list[ExplainLine]:
+    """Interest: one line per bearing segment, then the total and its rounding."""
+    rate = terms.daily_rate
+    out: list[ExplainLine] = []
+    if not applies:
+        out.append(
+            ExplainLine(
+                "interest",
+                "previous statement paid by due date + grace (or unpaid at or under the "
+                f"waiver threshold {format_fen(terms.waiver_threshold_fen)}): no interest on it",
+            )
+        )
+    for line in lines:
+        for seg in line.segments:
+            exact = seg.exact_fen(rate)
+            out.append(
+                ExplainLine(
+                    "interest",
+                    f"{line.component} posted {line.post_date}: {format_fen(seg.base_fen)} x "
+                    f"{rate} x {seg.days} days ({seg.first}..{seg.last}) = {exact_yuan(exact)}",
+                    {
+                        "component": line.component,
+                        "post_date": line.post_date.isoformat(),
+                        "base_fen": seg.base_fen,
+                        "daily_rate": str(rate),
+                        "days": seg.days,
+                        "first": seg.first.isoformat(),
+                        "last": seg.last.isoformat(),
+                        "exact_fen": str(exact),
+                    },
+                )
+            )
+    total = period_interest_exact(lines, rate)
+    out.append(
+        ExplainLine(
+            "interest",
+            f"interest ({terms.interest_mode}) exact {exact_yuan(total)}, "
+            f"rounded half-up once = {format_fen(round_half_up_fen(total))}",
+            {"exact_fen": str(total), "interest_fen": round_half_up_fen(total)},
+        )
+    )
+    return out
+
+
+def explain_late_fee(fee: LateFee, terms: ProductTerms) -> list[ExplainLine]:
+    """Late fee: why it was charged or not, and the arithmetic."""
+    data: dict[str, object] = {
+        "reason": fee.reason,
+        "unpaid_minimum_fen": fee.unpaid_minimum_fen,
+        "fee_fen": fee.fee_fen,
+    }
+    if fee.reason == "minimum_covered":
+        text = "minimum covered by due date + grace: no late fee"
+    elif fee.reason == "waived_under_threshold":
+        text = (
+            f"unpaid balance at or under the waiver threshold "
+            f"{format_fen(terms.waiver_threshold_fen)}: no late fee"
+        )
+    else:
+        cap_fen = terms.late_fee_cap_fen
+        cap = "" if cap_fen is None else f", cap {format_fen(cap_fen)}"
+        text = (
+            f"late fee: {terms.late_fee_percent}% x unpaid minimum "
+            f"{format_fen(fee.unpaid_minimum_fen)} = {exact_yuan(fee.percent_part_exact_fen)}, "
+            f"floor {format_fen(terms.late_fee_floor_fen)}{cap} -> {format_fen(fee.fee_fen)}"
+        )
+    return [ExplainLine("late_fee", text, data)]
+
+
+def explain_minimum(breakdown: MinimumBreakdown) -> list[ExplainLine]:
+    """Minimum payment: the percentage part, each full part, floor and cap at the balance."""
+    out = [
+        ExplainLine(
+            "minimum",
+            f"{breakdown.percent}% x general balance {format_fen(breakdown.general_fen)} = "
+            f"{exact_yuan(breakdown.percent_part_exact_fen)}",
+            {"general_fen": breakdown.general_fen, "percent": str(breakdown.percent)},
+        )
+    ]
+    for name, amount_fen in breakdown.full_parts_fen.items():
+        out.append(
+            ExplainLine("minimum", f"100% x {name} {format_fen(amount_fen)}", {name: amount_fen})
+        )
+    out.append(
+        ExplainLine(
+            "minimum",
+            f"minimum payment {format_fen(breakdown.minimum_fen)} (floor "
+            f"{format_fen(breakdown.floor_fen)}, never above the statement balance)",
+            {"minimum_payment_fen": breakdown.minimum_fen},
+        )
+    )
+    return out

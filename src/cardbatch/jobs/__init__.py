@@ -1,0 +1,1 @@
+"""Batch businesses: one module per job, computing over whole partitions of accounts."""
