@@ -48,6 +48,7 @@ columnar DPD/bucket/class and auto-repayment kernels for any business date.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import polars as pl
@@ -716,4 +717,90 @@ def _next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> 
             ).alias("remaining_fen"),
         )
         .filter(pl.col("remaining_fen") > 0)
+    )
+
+
+# -- delinquency and auto-repayment for any business date ---------------------------
+
+DELINQUENCY_INPUT: tuple[str, ...] = (
+    "account_id",
+    "due_date",
+    "statement_balance_fen",
+    "minimum_fen",
+    "arrears_fen",
+    "arrears_since",
+    "paid_fen",
+)
+
+
+def delinquency_as_of(
+    frame: pl.DataFrame, business_date: date, terms: ProductTerms
+) -> pl.DataFrame:
+    """DPD, bucket and five-category class of every account on ``business_date``.
+
+    ``frame`` has the columns of :data:`DELINQUENCY_INPUT`: the last statement's due
+    state (as in the accounts frame) and ``paid_fen``, the payments and credits
+    received since that statement up to ``business_date``.
+    """
+    missing = [c for c in DELINQUENCY_INPUT if c not in frame.columns]
+    if missing:
+        raise KernelInputError(f"delinquency frame lacks column(s): {', '.join(missing)}")
+    dpd = dpd_expr(pl.lit(business_date), pl.col("paid_fen"), terms)
+    return frame.select("account_id", dpd.alias("dpd")).with_columns(
+        bucket_expr(pl.col("dpd"), terms).alias("bucket"),
+        five_category_expr(pl.col("dpd"), terms).alias("five_category"),
+    )
+
+
+AUTOPAY_INPUT: tuple[str, ...] = (
+    "account_id",
+    "autopay_choice",
+    "statement_balance_fen",
+    "minimum_fen",
+    "paid_fen",
+    "available_fen",
+    "deposit_status",
+)
+
+
+def autopay_decisions(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
+    """One auto-repayment attempt per account (see :func:`cardbatch.domain.cycle.autopay.decide`).
+
+    ``frame`` has the columns of :data:`AUTOPAY_INPUT` (choice ``full`` or ``minimum``;
+    deposit status ``active``, ``closed`` or ``frozen``). Returns account_id, outcome,
+    amount_fen, basis, reason_code.
+    """
+    missing = [c for c in AUTOPAY_INPUT if c not in frame.columns]
+    if missing:
+        raise KernelInputError(f"autopay frame lacks column(s): {', '.join(missing)}")
+    full_due = _clip0(pl.col("statement_balance_fen") - pl.col("paid_fen"))
+    minimum_due = pl.min_horizontal(_clip0(pl.col("minimum_fen") - pl.col("paid_fen")), full_due)
+    wants_full = pl.col("autopay_choice") == "full"
+    target = pl.when(wants_full).then(full_due).otherwise(minimum_due)
+    funds = _clip0(pl.col("available_fen"))
+    fallback = wants_full & pl.lit(terms.autopay_fallback_to_minimum)
+    status = pl.col("deposit_status")
+    decision = (
+        pl.when(target == 0)
+        .then(pl.struct(o=pl.lit("nothing_due"), a=0, b=pl.lit("none"), r=pl.lit(None, pl.Utf8)))
+        .when(status == "closed")
+        .then(pl.struct(o=pl.lit("declined"), a=0, b=pl.lit("none"), r=pl.lit("AC04")))
+        .when(status == "frozen")
+        .then(pl.struct(o=pl.lit("declined"), a=0, b=pl.lit("none"), r=pl.lit("AC06")))
+        .when(funds >= target)
+        .then(pl.struct(o=pl.lit("debited"), a=target, b=pl.col("autopay_choice"), r=None))
+        .when(fallback & (minimum_due == 0))
+        .then(pl.struct(o=pl.lit("nothing_due"), a=0, b=pl.lit("none"), r=None))
+        .when(fallback & (funds >= minimum_due))
+        .then(pl.struct(o=pl.lit("debited"), a=minimum_due, b=pl.lit("minimum"), r=None))
+        .when(pl.lit(terms.autopay_allow_partial) & (funds > 0))
+        .then(pl.struct(o=pl.lit("debited"), a=funds, b=pl.lit("partial"), r=None))
+        .otherwise(pl.struct(o=pl.lit("declined"), a=0, b=pl.lit("none"), r=pl.lit("AM04")))
+    )
+    return frame.select("account_id", decision.alias("d")).select(
+        "account_id",
+        pl.col("d").struct.field("o").alias("outcome"),
+        pl.col("d").struct.field("a").cast(pl.Int64).alias("amount_fen"),
+        pl.col("d").struct.field("b").alias("basis"),
+        pl.col("d").struct.field("r").cast(pl.Utf8).alias("reason_code"),
     )
