@@ -1,0 +1,215 @@
+"""Instalment plans, auto-repayment decisions (domain == kernel) and explanations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cardbatch.domain.cycle import autopay, explain, instalments, interest, late_fee, minimum
+from cardbatch.domain.product import cmb_like
+from cardbatch.jobs import cycle_kernels
+
+
+def test_instalment_plan_splits_principal_and_fee():
+    plan = instalments.convert(
+        1_000_000, 3, Decimal("0.6"), first_bill_date=date(2024, 5, 31), statement_day=31
+    )
+    assert [line.principal_fen for line in plan.lines] == [333_334, 333_333, 333_333]
+    assert plan.fee_fen == 18_000  # 0.6 % x 10,000.00 x 3 months
+    assert [line.fee_fen for line in plan.lines] == [6000, 6000, 6000]
+    assert [line.bill_date for line in plan.lines] == [
+        date(2024, 5, 31),
+        date(2024, 6, 30),
+        date(2024, 7, 31),
+    ]
+    assert plan.billed_on(date(2024, 6, 30)) == plan.lines[1]
+    assert plan.unbilled_principal_fen(date(2024, 5, 31)) == 666_666
+
+
+@pytest.mark.parametrize(
+    ("policy", "fee_fen", "waived_fen"),
+    [("charge_remaining_fees", 12_000, 0), ("waive_remaining_fees", 0, 12_000)],
+)
+def test_early_payoff_bills_the_unbilled_principal(policy, fee_fen, waived_fen):
+    plan = instalments.convert(
+        1_000_000, 3, Decimal("0.6"), first_bill_date=date(2024, 5, 5), statement_day=5
+    )
+    payoff = instalments.early_payoff(plan, date(2024, 5, 5), policy)
+    assert (payoff.principal_fen, payoff.fee_fen, payoff.waived_fee_fen) == (
+        666_666,
+        fee_fen,
+        waived_fen,
+    )
+
+
+def test_instalment_conversion_refuses_bad_values():
+    with pytest.raises(instalments.InstalmentError, match="one of"):
+        instalments.convert(
+            1000, 5, Decimal("0.6"), first_bill_date=date(2024, 5, 5), statement_day=5
+        )
+    with pytest.raises(instalments.InstalmentError, match="must be positive"):
+        instalments.convert(0, 3, Decimal("0.6"), first_bill_date=date(2024, 5, 5), statement_day=5)
+
+
+AUTOPAY_TERMS = cmb_like()
+
+
+@pytest.mark.parametrize(
+    ("choice", "available", "status", "terms_changes", "expected"),
+    [
+        ("full", 200_000, "active", {}, ("debited", 100_000, "full", None)),
+        ("full", 50_000, "active", {}, ("debited", 10_000, "minimum", None)),
+        (
+            "full",
+            50_000,
+            "active",
+            {"autopay_fallback_to_minimum": False},
+            ("declined", 0, "none", "AM04"),
+        ),
+        (
+            "full",
+            5_000,
+            "active",
+            {"autopay_allow_partial": True},
+            ("debited", 5_000, "partial", None),
+        ),
+        ("minimum", 5_000, "active", {}, ("declined", 0, "none", "AM04")),
+        ("minimum", 999_999, "closed", {}, ("declined", 0, "none", "AC04")),
+        ("minimum", 999_999, "frozen", {}, ("declined", 0, "none", "AC06")),
+    ],
+)
+def test_autopay_decisions(choice, available, status, terms_changes, expected):
+    terms = cmb_like(**terms_changes)
+    decision = autopay.decide(
+        choice,
+        statement_balance_fen=100_000,
+        minimum_fen=10_000,
+        paid_fen=0,
+        available_fen=available,
+        deposit_status=status,
+        terms=terms,
+    )
+    assert (decision.outcome, decision.amount_fen, decision.basis, decision.reason_code) == expected
+
+
+def test_autopay_is_as_of_what_is_still_unpaid():
+    decision = autopay.decide(
+        "full",
+        statement_balance_fen=100_000,
+        minimum_fen=10_000,
+        paid_fen=30_000,
+        available_fen=10**9,
+        deposit_status="active",
+        terms=AUTOPAY_TERMS,
+    )
+    assert decision.amount_fen == 70_000
+    nothing = autopay.decide(
+        "minimum",
+        statement_balance_fen=100_000,
+        minimum_fen=10_000,
+        paid_fen=30_000,
+        available_fen=10**9,
+        deposit_status="active",
+        terms=AUTOPAY_TERMS,
+    )
+    assert nothing.outcome == "nothing_due"
+
+
+def test_autopay_attempt_dates_with_retries():
+    due = date(2024, 4, 23)
+    assert autopay.attempt_dates(due, cmb_like(autopay_retry_days=2)) == [
+        date(2024, 4, 23),
+        date(2024, 4, 24),
+        date(2024, 4, 25),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["full", "minimum"]),
+            st.integers(-1000, 300_000),
+            st.integers(0, 50_000),
+            st.integers(0, 300_000),
+            st.integers(-100, 400_000),
+            st.sampled_from(["active", "active", "closed", "frozen"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    fallback=st.booleans(),
+    partial=st.booleans(),
+)
+def test_autopay_kernel_equals_domain(rows, fallback, partial):
+    terms = cmb_like(autopay_fallback_to_minimum=fallback, autopay_allow_partial=partial)
+    frame = pl.DataFrame(
+        [
+            {
+                "account_id": i,
+                "autopay_choice": c,
+                "statement_balance_fen": b,
+                "minimum_fen": m,
+                "paid_fen": p,
+                "available_fen": a,
+                "deposit_status": s,
+            }
+            for i, (c, b, m, p, a, s) in enumerate(rows)
+        ]
+    )
+    got = cycle_kernels.autopay_decisions(frame, terms).to_dicts()
+    for (c, b, m, p, a, s), row in zip(rows, got, strict=True):
+        expected = autopay.decide(
+            c,
+            statement_balance_fen=b,
+            minimum_fen=m,
+            paid_fen=p,
+            available_fen=a,
+            deposit_status=s,
+            terms=terms,
+        )
+        assert {k: row[k] for k in ("outcome", "amount_fen", "basis", "reason_code")} == asdict(
+            expected
+        )
+
+
+def test_explain_o1_interest_line_by_line():
+    terms = cmb_like()
+    history = ((date(2024, 3, 30), 100_000), (date(2024, 4, 23), 90_000))
+    item = interest.ItemHistory("purchases", date(2024, 3, 30), 1, history)
+    period = interest.Period(
+        date(2024, 4, 6), date(2024, 5, 5), date(2024, 3, 6), date(2024, 4, 26)
+    )
+    lines = interest.period_interest_lines([item], period, True, terms)
+    texts = [line.text for line in explain.explain_interest(lines, terms, applies=True)]
+    assert texts == [
+        "purchases posted 2024-03-30: 1,000.00 x 0.0005 x 24 days (2024-03-30..2024-04-22) = 12.00",
+        "purchases posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
+        "interest (full_balance) exact 17.85, rounded half-up once = 17.85",
+    ]
+
+
+def test_explain_late_fee_and_minimum():
+    terms = cmb_like()
+    fee = late_fee.late_fee(137_520, 857_520, 100_000, terms)
+    assert explain.explain_late_fee(fee, terms)[0].text == (
+        "late fee: 5% x unpaid minimum 375.20 = 18.76, floor 10.00 -> 18.76"
+    )
+    breakdown = minimum.minimum_payment(
+        minimum.MinimumInputs(
+            {"purchases": 800_000, "instalments": 50_000, "fees": 3000, "interest": 4520},
+            857_520,
+        ),
+        terms,
+    )
+    texts = [line.text for line in explain.explain_minimum(breakdown)]
+    assert texts[0] == "10% x general balance 8,000.00 = 800.00"
+    assert "100% x instalments 500.00" in texts
+    assert "100% x interest 45.20" in texts
+    assert texts[-1].startswith("minimum payment 1,375.20")
