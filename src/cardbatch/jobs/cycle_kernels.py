@@ -267,8 +267,9 @@ def run_period(
     frame = frame.with_columns(_late_fee_expr(terms).alias("late_fee_fen"))
     events = _events(txns, frame)
     state = _initial_state(frame)
-    for rank_events in events.partition_by("rank", maintain_order=True):
-        _apply_rank(rank_events, frame, state, terms)
+    by_rank = events.partition_by("rank", as_dict=True)
+    for rank in sorted(by_rank):
+        _apply_rank(by_rank[rank], frame, state, terms)
     frame = frame.with_columns(pl.Series(name, values) for name, values in state.items())
     frame = _bill_instalments(frame)
     frame = frame.join(_lots_fen_days(lots, frame, terms), on="idx", how="left")
@@ -346,13 +347,9 @@ def _events(txns: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("late_fee_fen").alias("amount_fen"),
     )
     events = pl.concat([txns, late]).join(frame.select("account_id", "idx"), on="account_id")
-    return (
-        events.sort("idx", "txn_date", "seq")
-        .with_columns(
-            pl.col("kind").replace_strict(KIND_COMPONENT, default=None).alias("component"),
-            pl.int_range(pl.len()).over("idx").alias("rank"),
-        )
-        .sort("rank", "idx")
+    return events.sort("idx", "txn_date", "seq").with_columns(
+        pl.col("kind").replace_strict(KIND_COMPONENT, default=None).alias("component"),
+        pl.int_range(pl.len()).over("idx").alias("rank"),
     )
 
 
@@ -399,17 +396,21 @@ def _step(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
     pay = pl.when(paying).then(amount).otherwise(0)
     current = _allocation_takes(terms.allocation_order_current, pay)
     late = _allocation_takes(terms.allocation_order_delinquent, pay)
-    frame = frame.with_columns(
-        pl.when(delinquent).then(late[slot]).otherwise(current[slot]).alias(f"take_{slot}")
-        for slot in current
-    ).with_columns(
-        pl.when(paying)
-        .then(0)
-        .otherwise(pl.min_horizontal(amount, pl.col("overpaid")))
-        .alias("net"),
-        (_days(pl.col("txn_date"), pl.col("period_end"))).alias("days"),
+    lazy = (
+        frame.lazy()
+        .with_columns(
+            pl.when(delinquent).then(late[slot]).otherwise(current[slot]).alias(f"take_{slot}")
+            for slot in current
+        )
+        .with_columns(
+            pl.when(paying)
+            .then(0)
+            .otherwise(pl.min_horizontal(amount, pl.col("overpaid")))
+            .alias("net"),
+            (_days(pl.col("txn_date"), pl.col("period_end"))).alias("days"),
+        )
     )
-    return frame.with_columns(_updates(terms))
+    return lazy.with_columns(_updates(terms)).collect()
 
 
 def _updates(terms: ProductTerms) -> list[pl.Expr]:
