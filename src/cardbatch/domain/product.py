@@ -17,6 +17,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Literal
 
+from cardbatch.domain.ledger import Component
+
 InterestMode = Literal["full_balance", "unpaid_only"]
 
 # Balance components a payment is allocated to, in the names of the rule files.
@@ -26,6 +28,14 @@ CASH = "cash_advances"
 PURCHASES = "purchases"
 INSTALMENTS = "instalments"
 COMPONENTS: tuple[str, ...] = (INTEREST, FEES, CASH, PURCHASES, INSTALMENTS)
+# The ledger's card components behind each allocation component.
+LEDGER_COMPONENTS: dict[str, tuple[Component, ...]] = {
+    INTEREST: (Component.INTEREST,),
+    FEES: (Component.FEE, Component.LATE_FEE),
+    CASH: (Component.CASH,),
+    PURCHASES: (Component.PURCHASE,),
+    INSTALMENTS: (Component.INSTALMENT,),
+}
 # What the minimum payment may count in full; the rest counts at the percentage.
 PREVIOUS_UNPAID_MINIMUM = "previous_unpaid_minimum"
 OVER_LIMIT = "over_limit"

@@ -96,3 +96,12 @@ def test_cmb_like_defaults_and_field_mapping():
     )
     with pytest.raises(ProductTermsError, match="unknown product terms field"):
         cmb_like(overdraft=True)
+
+
+def test_every_card_ledger_component_belongs_to_one_allocation_component():
+    from cardbatch.domain.ledger import CARD_COMPONENTS
+    from cardbatch.domain.product import COMPONENTS, LEDGER_COMPONENTS
+
+    assert set(LEDGER_COMPONENTS) == set(COMPONENTS)
+    mapped = [c for group in LEDGER_COMPONENTS.values() for c in group]
+    assert sorted(mapped) == sorted(CARD_COMPONENTS)
