@@ -164,3 +164,8 @@ def test_instalments_billed_each_cycle_appear_on_the_statement():
     assert run.kernel[0]["instalment_fen"] == 50_000
     assert run.kernel[0]["fees_fen"] == 360
     assert run.kernel[0]["minimum_payment_fen"] == 10_000 + 50_000 + 360
+
+
+def test_minimum_never_exceeds_the_balance():
+    run = run_both(cmb_like(), [[Txn(date(2024, 3, 30), 1, "purchase", 500)]])
+    assert run.kernel[0]["minimum_payment_fen"] == 500  # the floor 10.00 is above the balance

@@ -132,3 +132,19 @@ def explain_minimum(breakdown: MinimumBreakdown) -> list[ExplainLine]:
         )
     )
     return out
+
+
+def explain_statement(
+    interest_lines: Sequence[InterestLine],
+    *,
+    applies: bool,
+    fee: LateFee,
+    breakdown: MinimumBreakdown,
+    terms: ProductTerms,
+) -> list[ExplainLine]:
+    """The whole explanation of a statement: interest, then late fee, then minimum."""
+    return [
+        *explain_interest(interest_lines, terms, applies=applies),
+        *explain_late_fee(fee, terms),
+        *explain_minimum(breakdown),
+    ]
