@@ -137,10 +137,13 @@ def _check_txns(txns: pl.DataFrame, accounts: pl.DataFrame) -> None:
             f"txns: amount_fen must be > 0, got {row['amount_fen']} (account {row['account_id']})"
         )
     joined = txns.join(accounts, on="account_id", how="left")
+    unknown = joined.filter(pl.col("period_start").is_null())
+    if unknown.height:
+        raise KernelInputError(
+            f"txns: account {unknown['account_id'][0]} is not in the accounts frame"
+        )
     outside = joined.filter(
-        pl.col("period_start").is_null()
-        | (pl.col("txn_date") < pl.col("period_start"))
-        | (pl.col("txn_date") > pl.col("period_end"))
+        (pl.col("txn_date") < pl.col("period_start")) | (pl.col("txn_date") > pl.col("period_end"))
     )
     if outside.height:
         row = outside.row(0, named=True)

@@ -32,6 +32,12 @@ def test_bad_transactions_are_refused(txn, message):
         cycle_kernels.run_period(_accounts(), empty_lots(), txns_frame([(1, txn)]), TERMS)
 
 
+def test_transactions_of_unknown_accounts_are_refused():
+    txn = Txn(date(2024, 3, 30), 1, "purchase", 100)
+    with pytest.raises(cycle_kernels.KernelInputError, match="account 9 is not in the accounts"):
+        cycle_kernels.run_period(_accounts(), empty_lots(), txns_frame([(9, txn)]), TERMS)
+
+
 def test_missing_columns_are_named():
     with pytest.raises(cycle_kernels.KernelInputError, match="accounts frame lacks column"):
         cycle_kernels.run_period(
