@@ -126,7 +126,7 @@ def apply_rank(
         state[name].scatter(idx, updated[name])
 
 
-def _allocation_takes(order: tuple[str, ...], amount: pl.Expr) -> dict[str, pl.Expr]:
+def allocation_takes(order: tuple[str, ...], amount: pl.Expr) -> dict[str, pl.Expr]:
     """Per slot (old/new of each component, in ``order``), what the payment takes."""
     takes: dict[str, pl.Expr] = {}
     ahead: pl.Expr = pl.lit(0, pl.Int64)
@@ -144,8 +144,8 @@ def _step(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
     dpd = dpd_expr(pl.col("txn_date"), pl.col("paid_sum"), terms)
     delinquent = dpd >= terms.delinquent_from_dpd
     pay = pl.when(paying).then(amount).otherwise(0)
-    current = _allocation_takes(terms.allocation_order_current, pay)
-    late = _allocation_takes(terms.allocation_order_delinquent, pay)
+    current = allocation_takes(terms.allocation_order_current, pay)
+    late = allocation_takes(terms.allocation_order_delinquent, pay)
     lazy = (
         frame.lazy()
         .with_columns(

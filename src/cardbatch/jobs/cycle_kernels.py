@@ -56,7 +56,7 @@ from datetime import date
 
 import polars as pl
 
-from cardbatch.domain.product import ProductTerms
+from cardbatch.domain.product import COMPONENTS, ProductTerms
 from cardbatch.jobs.cycle_close import (
     bill_instalments,
     close_period,
@@ -69,6 +69,7 @@ from cardbatch.jobs.cycle_close import (
 )
 from cardbatch.jobs.cycle_events import (
     TXN_SUM_COLUMNS,
+    allocation_takes,
     apply_rank,
     initial_state,
     late_fee_expr,
@@ -86,20 +87,27 @@ from cardbatch.jobs.cycle_schema import (
     dpd_expr,
     five_category_expr,
     fraction,
+    sum_exprs,
     times_fraction_half_up,
 )
 
 __all__ = [
     "ACCOUNT_SCHEMA",
     "AUTOPAY_INPUT",
+    "BALANCE_INPUT",
     "DELINQUENCY_INPUT",
+    "LATE_FEE_INPUT",
     "LOT_SCHEMA",
+    "PAYMENT_INPUT",
     "TXN_SCHEMA",
+    "Allocated",
     "CycleResult",
     "KernelInputError",
+    "allocate_payments",
     "autopay_decisions",
     "delinquency_as_of",
     "fraction",
+    "late_fees_on",
     "next_statement_date_expr",
     "run_period",
     "times_fraction_half_up",
@@ -273,3 +281,104 @@ def autopay_decisions(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
         pl.col("d").struct.field("b").alias("basis"),
         pl.col("d").struct.field("r").cast(pl.Utf8).alias("reason_code"),
     )
+
+
+# -- the nightly steps between statements -------------------------------------------
+
+LATE_FEE_INPUT: tuple[str, ...] = (
+    "account_id",
+    "due_date",
+    "statement_balance_fen",
+    "minimum_fen",
+    "paid_by_grace_fen",
+)
+
+
+def late_fees_on(frame: pl.DataFrame, business_date: date, terms: ProductTerms) -> pl.DataFrame:
+    """Late fees charged on ``business_date``: accounts whose due date + grace + 1 is today.
+
+    ``frame`` has the columns of :data:`LATE_FEE_INPUT`: the last statement's due date,
+    balance and minimum, and what was paid from that statement up to due date + grace.
+    Returns account_id and late_fee_fen, for the accounts charged (fee > 0).
+    """
+    _require(frame, LATE_FEE_INPUT, "late fee")
+    fee_day = pl.col("due_date") + pl.duration(days=terms.grace_days + 1)
+    return (
+        frame.filter(fee_day == pl.lit(business_date))
+        .with_columns(pl.col("paid_by_grace_fen").alias("paid_by_grace"))
+        .select("account_id", late_fee_expr(terms).alias("late_fee_fen"))
+        .filter(pl.col("late_fee_fen") > 0)
+    )
+
+
+BALANCE_INPUT: tuple[str, ...] = ("account_id", *(f"{c}_fen" for c in COMPONENTS), "overpaid_fen")
+PAYMENT_INPUT: tuple[str, ...] = ("account_id", "seq", "amount_fen", "dpd")
+
+
+@dataclass(frozen=True, slots=True)
+class Allocated:
+    """Per payment, what each component received; and the balances afterwards."""
+
+    payments: pl.DataFrame
+    balances: pl.DataFrame
+
+
+def allocate_payments(
+    balances: pl.DataFrame, payments: pl.DataFrame, terms: ProductTerms
+) -> Allocated:
+    """Apply the day's payments and credits to component balances in the product's order.
+
+    ``balances`` has :data:`BALANCE_INPUT` (one row per account); ``payments`` has
+    :data:`PAYMENT_INPUT` (``dpd`` as of the payment, before it; an account's payments are
+    applied in ``seq`` order). The result gives, per payment, ``<component>_fen`` taken
+    and ``overpaid_fen`` (the rest, held as a credit), and the balances afterwards.
+    """
+    _require(balances, BALANCE_INPUT, "balances")
+    _require(payments, PAYMENT_INPUT, "payments")
+    state = {name: balances[name].cast(pl.Int64).clone() for name in BALANCE_INPUT[1:]}
+    index = balances.select("account_id").with_row_index("idx")
+    ranked = (
+        payments.join(index, on="account_id")
+        .sort("idx", "seq")
+        .with_columns(pl.int_range(pl.len()).over("idx").alias("rank"))
+    )
+    done: list[pl.DataFrame] = []
+    by_rank = ranked.partition_by("rank", as_dict=True)
+    for rank in sorted(by_rank):
+        rows = by_rank[rank]
+        idx = rows["idx"]
+        step = rows.with_columns(
+            *(state[f"{c}_fen"].gather(idx).alias(f"old_{c}") for c in COMPONENTS),
+            *(pl.lit(0, pl.Int64).alias(f"new_{c}") for c in COMPONENTS),
+        )
+        taken = _take_in_order(step, terms)
+        for c in COMPONENTS:
+            state[f"{c}_fen"].scatter(idx, step[f"old_{c}"] - taken[f"{c}_fen"])
+        state["overpaid_fen"].scatter(
+            idx, state["overpaid_fen"].gather(idx) + taken["overpaid_fen"]
+        )
+        done.append(taken)
+    columns = ["account_id", "seq", "amount_fen", *(f"{c}_fen" for c in COMPONENTS), "overpaid_fen"]
+    paid = pl.concat(done) if done else pl.DataFrame(schema={c: pl.Int64 for c in columns})
+    after = balances.select("account_id").with_columns(pl.Series(n, s) for n, s in state.items())
+    return Allocated(payments=paid.select(columns), balances=after)
+
+
+def _take_in_order(step: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
+    amount = pl.col("amount_fen")
+    delinquent = pl.col("dpd") >= terms.delinquent_from_dpd
+    current = allocation_takes(terms.allocation_order_current, amount)
+    late = allocation_takes(terms.allocation_order_delinquent, amount)
+    takes = [
+        pl.when(delinquent).then(late[f"old_{c}"]).otherwise(current[f"old_{c}"]).alias(f"{c}_fen")
+        for c in COMPONENTS
+    ]
+    return step.select("account_id", "seq", "amount_fen", *takes).with_columns(
+        (amount - sum_exprs([pl.col(f"{c}_fen") for c in COMPONENTS])).alias("overpaid_fen")
+    )
+
+
+def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KernelInputError(f"{name} frame lacks column(s): {', '.join(missing)}")
