@@ -56,6 +56,8 @@ from datetime import date
 
 import polars as pl
 
+from cardbatch.domain.cycle.delinquency import Arrears, DueState
+from cardbatch.domain.cycle.period import CarriedState, Lot, PeriodTxn
 from cardbatch.domain.product import COMPONENTS, ProductTerms
 from cardbatch.jobs.cycle_close import (
     bill_instalments,
@@ -103,6 +105,7 @@ __all__ = [
     "Allocated",
     "CycleResult",
     "KernelInputError",
+    "account_period_inputs",
     "allocate_payments",
     "autopay_decisions",
     "delinquency_as_of",
@@ -382,3 +385,42 @@ def _require(frame: pl.DataFrame, columns: tuple[str, ...], name: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KernelInputError(f"{name} frame lacks column(s): {', '.join(missing)}")
+
+
+# -- one account, item by item (for explanations) ------------------------------------
+
+
+def account_period_inputs(
+    accounts: pl.DataFrame, lots: pl.DataFrame, txns: pl.DataFrame, account_id: int
+) -> tuple[CarriedState, list[Lot], list[PeriodTxn]]:
+    """One account's rows of the kernels' input frames, as per-account domain records."""
+    rows = accounts.filter(pl.col("account_id") == account_id)
+    if rows.height != 1:
+        raise KernelInputError(f"accounts frame has {rows.height} rows for account {account_id}")
+    row = rows.row(0, named=True)
+    due = None
+    if row["due_date"] is not None:
+        arrears = Arrears(row["arrears_fen"], row["arrears_since"])
+        due = DueState(row["due_date"], row["minimum_fen"], row["statement_balance_fen"], arrears)
+    state = CarriedState(
+        account_id=account_id,
+        credit_limit_fen=row["credit_limit_fen"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        due=due,
+        overpaid_fen=row["overpaid_fen"],
+        balances_fen={c: row[f"{c}_fen"] for c in COMPONENTS},
+        retro_fen_days=row["retro_fen_days"],
+        unbilled_instalment_fen=row["unbilled_instalment_fen"],
+        instalment_principal_fen=row["instalment_principal_fen"],
+        instalment_fee_fen=row["instalment_fee_fen"],
+    )
+    own_lots = [
+        Lot(r["component"], r["post_date"], r["seq"], r["remaining_fen"])
+        for r in lots.filter(pl.col("account_id") == account_id).iter_rows(named=True)
+    ]
+    own_txns = [
+        PeriodTxn(r["txn_date"], r["seq"], r["kind"], r["amount_fen"])
+        for r in txns.filter(pl.col("account_id") == account_id).iter_rows(named=True)
+    ]
+    return state, own_lots, own_txns

@@ -213,3 +213,27 @@ def test_explain_late_fee_and_minimum():
     assert "100% x instalments 500.00" in texts
     assert "100% x interest 45.20" in texts
     assert texts[-1].startswith("minimum payment 1,375.20")
+
+
+def test_explain_o1_from_the_kernel_state_item_by_item():
+    from cardbatch.domain.cycle.period import run_account_period
+    from tests.reference.cycle_reference import RefAccount, Txn
+    from tests.reference.frames import empty_lots, new_accounts_frame, txns_frame
+
+    terms = cmb_like()
+    accounts = new_accounts_frame([RefAccount(1, 5, 10**7, terms, opened=date(2024, 3, 6))])
+    first_txns = txns_frame([(1, Txn(date(2024, 3, 30), 1, "purchase", 100_000))])
+    first = cycle_kernels.run_period(accounts, empty_lots(), first_txns, terms)
+    pay = txns_frame([(1, Txn(date(2024, 4, 23), 1, "payment", 10_000))])
+    inputs = cycle_kernels.account_period_inputs(first.accounts, first.lots, pay, 1)
+    outcome = run_account_period(*inputs, terms)
+    texts = [line.text for line in explain.explain_period(outcome, terms)]
+    assert texts[:4] == [
+        "purchases of the last statement, from their posting dates to that statement: "
+        "7000.00 yuan-days x 0.0005 = 3.50",
+        "purchases posted 2024-03-30: 1,000.00 x 0.0005 x 17 days (2024-04-06..2024-04-22) = 8.50",
+        "purchases posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
+        "interest (full_balance) exact 17.85, rounded half-up once = 17.85",
+    ]
+    assert texts[4] == "minimum covered by due date + grace: no late fee"
+    assert outcome.statement.interest_fen == 1785

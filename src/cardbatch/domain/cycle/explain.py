@@ -17,6 +17,7 @@ from decimal import Decimal
 from cardbatch.domain.cycle.interest import InterestLine, period_interest_exact
 from cardbatch.domain.cycle.late_fee import LateFee
 from cardbatch.domain.cycle.minimum import MinimumBreakdown
+from cardbatch.domain.cycle.period import PeriodOutcome
 from cardbatch.domain.product import ProductTerms
 from cardbatch.money import format_fen, round_half_up_fen
 
@@ -39,11 +40,29 @@ def exact_yuan(exact_fen: Decimal) -> str:
 
 
 def explain_interest(
-    lines: Sequence[InterestLine], terms: ProductTerms, *, applies: bool
+    lines: Sequence[InterestLine],
+    terms: ProductTerms,
+    *,
+    applies: bool,
+    retro_fen_days: int = 0,
 ) -> list[ExplainLine]:
-    """Interest: one line per bearing segment, then the total and its rounding."""
+    """Interest: one line per bearing segment, then the total and its rounding.
+
+    ``retro_fen_days`` (mode A) are the balance-days of the last statement's purchases
+    from their posting dates to that statement, charged because it was not paid.
+    """
     rate = terms.daily_rate
     out: list[ExplainLine] = []
+    retro = Decimal(retro_fen_days) * rate
+    if retro_fen_days:
+        out.append(
+            ExplainLine(
+                "interest",
+                f"purchases of the last statement, from their posting dates to that statement: "
+                f"{exact_yuan(Decimal(retro_fen_days))} yuan-days x {rate} = {exact_yuan(retro)}",
+                {"retro_fen_days": retro_fen_days, "exact_fen": str(retro)},
+            )
+        )
     if not applies:
         out.append(
             ExplainLine(
@@ -53,16 +72,17 @@ def explain_interest(
             )
         )
     for line in lines:
+        posted = f"posted {line.post_date}" if line.post_date else "carried balance"
         for seg in line.segments:
             exact = seg.exact_fen(rate)
             out.append(
                 ExplainLine(
                     "interest",
-                    f"{line.component} posted {line.post_date}: {format_fen(seg.base_fen)} x "
+                    f"{line.component} {posted}: {format_fen(seg.base_fen)} x "
                     f"{rate} x {seg.days} days ({seg.first}..{seg.last}) = {exact_yuan(exact)}",
                     {
                         "component": line.component,
-                        "post_date": line.post_date.isoformat(),
+                        "post_date": line.post_date.isoformat() if line.post_date else None,
                         "base_fen": seg.base_fen,
                         "daily_rate": str(rate),
                         "days": seg.days,
@@ -72,7 +92,7 @@ def explain_interest(
                     },
                 )
             )
-    total = period_interest_exact(lines, rate)
+    total = retro + period_interest_exact(lines, rate)
     out.append(
         ExplainLine(
             "interest",
@@ -134,17 +154,14 @@ def explain_minimum(breakdown: MinimumBreakdown) -> list[ExplainLine]:
     return out
 
 
-def explain_statement(
-    interest_lines: Sequence[InterestLine],
-    *,
-    applies: bool,
-    fee: LateFee,
-    breakdown: MinimumBreakdown,
-    terms: ProductTerms,
-) -> list[ExplainLine]:
+def explain_period(outcome: PeriodOutcome, terms: ProductTerms) -> list[ExplainLine]:
     """The whole explanation of a statement: interest, then late fee, then minimum."""
-    return [
-        *explain_interest(interest_lines, terms, applies=applies),
-        *explain_late_fee(fee, terms),
-        *explain_minimum(breakdown),
-    ]
+    lines = explain_interest(
+        outcome.interest_lines,
+        terms,
+        applies=outcome.applies,
+        retro_fen_days=outcome.retro_fen_days,
+    )
+    if outcome.late_fee is not None:
+        lines += explain_late_fee(outcome.late_fee, terms)
+    return [*lines, *explain_minimum(outcome.minimum)]

@@ -151,10 +151,11 @@ class ItemHistory:
 
 @dataclass(frozen=True, slots=True)
 class InterestLine:
-    """The interest-bearing segments of one item in a period."""
+    """The interest-bearing segments of one item in a period (``post_date`` None: the
+    balance carried from before the last statement)."""
 
     component: str
-    post_date: date
+    post_date: date | None
     segments: tuple[Segment, ...]
 
     def exact_fen(self, rate: Decimal) -> Decimal:
