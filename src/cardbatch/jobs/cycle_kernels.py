@@ -58,7 +58,7 @@ import polars as pl
 
 from cardbatch.domain.cycle.delinquency import Arrears, DueState
 from cardbatch.domain.cycle.period import CarriedState, Lot, PeriodTxn
-from cardbatch.domain.product import COMPONENTS, ProductTerms
+from cardbatch.domain.product import CASH, COMPONENTS, PURCHASES, ProductTerms
 from cardbatch.jobs.cycle_close import (
     bill_instalments,
     close_period,
@@ -136,6 +136,21 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], name: str) -> 
     return frame.select([pl.col(c).cast(t, strict=True) for c, t in schema.items()])
 
 
+def _check_accounts_and_lots(accounts: pl.DataFrame, lots: pl.DataFrame) -> None:
+    duplicated = accounts.filter(pl.col("account_id").is_duplicated())
+    if duplicated.height:
+        raise KernelInputError(f"accounts: account {duplicated['account_id'][0]} appears twice")
+    bad = lots.filter(
+        ~pl.col("component").is_in([PURCHASES, CASH]) | (pl.col("remaining_fen") <= 0)
+    )
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise KernelInputError(
+            f"lots: account {row['account_id']} lot {row['component']!r} remaining_fen "
+            f"{row['remaining_fen']}: lots are purchases or cash_advances with remaining_fen > 0"
+        )
+
+
 def _check_txns(txns: pl.DataFrame, accounts: pl.DataFrame) -> None:
     bad_kind = txns.filter(~pl.col("kind").is_in(TXN_KINDS))
     if bad_kind.height:
@@ -173,6 +188,7 @@ def run_period(
     accounts = _conform(accounts, ACCOUNT_SCHEMA, "accounts").with_row_index("idx")
     lots = _conform(lots, LOT_SCHEMA, "lots")
     txns = _conform(txns, TXN_SCHEMA, "txns")
+    _check_accounts_and_lots(accounts, lots)
     _check_txns(txns, accounts)
     grace_end = pl.col("due_date") + pl.duration(days=terms.grace_days)
     frame = accounts.with_columns(grace_end.alias("grace_end"))

@@ -38,6 +38,19 @@ def test_transactions_of_unknown_accounts_are_refused():
         cycle_kernels.run_period(_accounts(), empty_lots(), txns_frame([(9, txn)]), TERMS)
 
 
+def test_duplicate_accounts_and_bad_lots_are_refused():
+    twice = pl.concat([_accounts(), _accounts()])
+    with pytest.raises(cycle_kernels.KernelInputError, match="account 1 appears twice"):
+        cycle_kernels.run_period(twice, empty_lots(), txns_frame([]), TERMS)
+    lots = pl.DataFrame(
+        [{"account_id": 1, "component": "fees", "post_date": date(2024, 3, 1), "seq": 1,
+          "remaining_fen": 100}],
+        schema=cycle_kernels.LOT_SCHEMA,
+    )  # fmt: skip
+    with pytest.raises(cycle_kernels.KernelInputError, match="lot 'fees' remaining_fen 100"):
+        cycle_kernels.run_period(_accounts(), lots, txns_frame([]), TERMS)
+
+
 def test_missing_columns_are_named():
     with pytest.raises(cycle_kernels.KernelInputError, match="accounts frame lacks column"):
         cycle_kernels.run_period(
