@@ -27,6 +27,7 @@ from cardbatch.jobs.cycle_schema import (
     dpd_expr,
     five_category_expr,
     fraction,
+    sum_before_in_sorted_groups,
     sum_exprs,
     times_fraction_half_up,
 )
@@ -48,44 +49,37 @@ def bill_instalments(frame: pl.DataFrame) -> pl.DataFrame:
     return _net_charge(frame, "instalment_fee_fen", FEES)
 
 
-def lots_fen_days(lots: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
+def lots_fen_days(lots: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     """Mode B: balance-days, to period_end, of what stays unpaid of each lot after grace.
 
     Payments up to due date + grace pay a component's revolving (older) balance
     first, then its lots oldest first.
     """
-    lot_sums = lots.group_by("account_id", "component").agg(
-        pl.col("remaining_fen").sum().alias("lots_sum")
-    )
-    paid = frame.select(
+    wide = frame.select(
         "idx",
         "account_id",
         "period_end",
-        *(
-            pl.struct(carried=pl.col(f"{c}_fen"), paid=pl.col(f"paid_by_grace_{c}")).alias(c)
-            for c in LOT_COMPONENTS
-        ),
-    ).unpivot(index=["idx", "account_id", "period_end"], variable_name="component")
-    paid = (
-        paid.join(lot_sums, on=["account_id", "component"], how="left")
-        .with_columns(pl.col("lots_sum").fill_null(0))
-        .with_columns(
-            clip0(
-                pl.col("value").struct.field("paid")
-                - (pl.col("value").struct.field("carried") - pl.col("lots_sum"))
-            ).alias("lots_paid")
-        )
+        *(pl.col(f"{c}_fen").alias(f"carried_{c}") for c in LOT_COMPONENTS),
+        *(pl.col(f"paid_by_grace_{c}").alias(f"paid_{c}") for c in LOT_COMPONENTS),
     )
-    fifo = (
-        lots.join(
-            paid.select("account_id", "component", "idx", "period_end", "lots_paid"),
-            on=["account_id", "component"],
+
+    def of(prefix: str) -> pl.Expr:
+        return (
+            pl.when(pl.col("component") == PURCHASES)
+            .then(pl.col(f"{prefix}_{PURCHASES}"))
+            .otherwise(pl.col(f"{prefix}_{CASH}"))
         )
+
+    fifo = (
+        lots.join(wide, on="account_id")
         .sort("idx", "component", "post_date", "seq")
         .with_columns(
-            (
-                pl.col("remaining_fen").cum_sum().over("idx", "component") - pl.col("remaining_fen")
-            ).alias("ahead")
+            sum_before_in_sorted_groups("remaining_fen", ["idx", "component"]).alias("ahead"),
+            pl.col("remaining_fen").sum().over("idx", "component").alias("lots_sum"),
+        )
+        .with_columns(
+            # what the payments up to grace left for the lots after the older balance
+            clip0(of("paid") - (of("carried") - pl.col("lots_sum"))).alias("lots_paid")
         )
         .with_columns(
             (
@@ -94,16 +88,12 @@ def lots_fen_days(lots: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) 
             ).alias("unpaid")
         )
     )
-    return (
-        fifo.group_by("idx")
-        .agg(
-            (pl.col("unpaid") * days_expr(pl.col("post_date"), pl.col("period_end")))
-            .sum()
-            .alias("lots_fen_days"),
-            pl.col("unpaid").sum().alias("lots_unpaid"),
-            pl.col("remaining_fen").sum().alias("lots_total"),
-        )
-        .with_columns(pl.col("idx").cast(pl.UInt32))
+    return fifo.group_by("idx").agg(
+        (pl.col("unpaid") * days_expr(pl.col("post_date"), pl.col("period_end")))
+        .sum()
+        .alias("lots_fen_days"),
+        pl.col("unpaid").sum().alias("lots_unpaid"),
+        pl.col("remaining_fen").sum().alias("lots_total"),
     )
 
 
@@ -260,21 +250,19 @@ def next_accounts(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
 def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
     """This period's interest-free items, less what was paid of them (oldest first)."""
     kinds = ["purchase"] + ([] if terms.cash_from_transaction_date else ["cash_advance"])
-    paid = frame.select(
-        "account_id",
-        pl.col(f"xpaid_{PURCHASES}").alias(PURCHASES),
-        pl.col(f"xpaid_{CASH}").alias(CASH),
-    ).unpivot(index="account_id", variable_name="component", value_name="paid_new")
+    paid = frame.select("account_id", *(f"xpaid_{c}" for c in LOT_COMPONENTS))
+    paid_new = (
+        pl.when(pl.col("component") == PURCHASES)
+        .then(pl.col(f"xpaid_{PURCHASES}"))
+        .otherwise(pl.col(f"xpaid_{CASH}"))
+    )
     return (
         txns.filter(pl.col("kind").is_in(kinds))
         .with_columns(pl.col("kind").replace_strict(KIND_COMPONENT).alias("component"))
-        .join(paid, on=["account_id", "component"])
         .sort("account_id", "component", "txn_date", "seq")
+        .join(paid, on="account_id", maintain_order="left")
         .with_columns(
-            (
-                pl.col("amount_fen").cum_sum().over("account_id", "component")
-                - pl.col("amount_fen")
-            ).alias("ahead")
+            sum_before_in_sorted_groups("amount_fen", ["account_id", "component"]).alias("ahead")
         )
         .select(
             "account_id",
@@ -283,7 +271,7 @@ def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> p
             "seq",
             (
                 pl.col("amount_fen")
-                - pl.min_horizontal(clip0(pl.col("paid_new") - pl.col("ahead")), "amount_fen")
+                - pl.min_horizontal(clip0(paid_new - pl.col("ahead")), "amount_fen")
             ).alias("remaining_fen"),
         )
         .filter(pl.col("remaining_fen") > 0)

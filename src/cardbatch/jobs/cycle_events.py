@@ -31,6 +31,7 @@ from cardbatch.jobs.cycle_schema import (
     days_expr,
     dpd_expr,
     fraction,
+    rank_in_sorted_groups,
     sum_exprs,
     times_fraction_half_up,
 )
@@ -99,7 +100,7 @@ def ordered_events(txns: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     events = pl.concat([txns, late]).join(frame.select("account_id", "idx"), on="account_id")
     return events.sort("idx", "txn_date", "seq").with_columns(
         pl.col("kind").replace_strict(KIND_COMPONENT, default=None).alias("component"),
-        pl.int_range(pl.len()).over("idx").alias("rank"),
+        rank_in_sorted_groups(["idx"]).alias("rank"),
     )
 
 

@@ -89,6 +89,7 @@ from cardbatch.jobs.cycle_schema import (
     dpd_expr,
     five_category_expr,
     fraction,
+    rank_in_sorted_groups,
     sum_exprs,
     times_fraction_half_up,
 )
@@ -203,10 +204,12 @@ def run_period(
         apply_rank(by_rank[rank], frame, state, terms)
     frame = frame.with_columns(pl.Series(name, values) for name, values in state.items())
     frame = bill_instalments(frame)
-    frame = frame.join(lots_fen_days(lots, frame, terms), on="idx", how="left")
-    frame = frame.with_columns(
-        pl.col(c).fill_null(0) for c in ("lots_fen_days", "lots_unpaid", "lots_total")
-    )
+    lot_columns = ("lots_fen_days", "lots_unpaid", "lots_total")
+    if terms.interest_mode == "unpaid_only":
+        frame = frame.join(lots_fen_days(lots, frame), on="idx", how="left")
+        frame = frame.with_columns(pl.col(c).fill_null(0) for c in lot_columns)
+    else:  # full_balance needs no per-lot view: the retro balance-days cover the lots
+        frame = frame.with_columns(pl.lit(0, pl.Int64).alias(c) for c in lot_columns)
     frame = post_interest(frame, terms)
     frame = close_period(frame, terms)
     return CycleResult(
@@ -359,7 +362,7 @@ def allocate_payments(
     ranked = (
         payments.join(index, on="account_id")
         .sort("idx", "seq")
-        .with_columns(pl.int_range(pl.len()).over("idx").alias("rank"))
+        .with_columns(rank_in_sorted_groups(["idx"]).alias("rank"))
     )
     done: list[pl.DataFrame] = []
     by_rank = ranked.partition_by("rank", as_dict=True)

@@ -154,3 +154,23 @@ def five_category_expr(dpd: pl.Expr, terms: ProductTerms) -> pl.Expr:
     for edge, name in zip(terms.five_category_edges, FIVE_CATEGORIES[1:], strict=True):
         expr = pl.when(dpd >= edge).then(pl.lit(name)).otherwise(expr)
     return expr
+
+
+def _group_starts(keys: list[str]) -> pl.Expr:
+    """True on the first row of each run of equal ``keys`` (the frame is sorted by them)."""
+    changed = [pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]
+    return pl.any_horizontal(changed)
+
+
+def rank_in_sorted_groups(keys: list[str]) -> pl.Expr:
+    """0, 1, 2, ... within each group of a frame sorted by ``keys`` (a scan, no window)."""
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = pl.when(_group_starts(keys)).then(row).otherwise(None).forward_fill()
+    return row - start
+
+
+def sum_before_in_sorted_groups(amount: str, keys: list[str]) -> pl.Expr:
+    """Sum of ``amount`` over the earlier rows of the same group (frame sorted by ``keys``)."""
+    total_before = pl.col(amount).cum_sum() - pl.col(amount)
+    start = pl.when(_group_starts(keys)).then(total_before).otherwise(None).forward_fill()
+    return total_before - start

@@ -41,6 +41,7 @@ ONE_DAY = timedelta(days=1)
 KIND_COMPONENT = {"purchase": PURCHASES, "cash_advance": CASH, "fee": FEES}
 PAYMENT_KINDS = ("payment", "credit")
 EVENTS_PER_PERIOD_MAX = 10_000
+SEQ_STATEMENT_DAY = 10**9  # postings of the statement date itself come after its transactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ class _Item:
     bears_from: date | None  # first bearing day in this period, None if it never bears
     carried: bool
     history: list[tuple[date, int]] = field(default_factory=list)
-    label: date | None = date.min  # date shown in explanations; None: older balance
+    older: bool = False  # the balance from before the last statement's own period
 
     def set(self, on: date, remaining_fen: int) -> None:
         self.remaining_fen = remaining_fen
@@ -123,7 +124,7 @@ def _carried_items(
         starts = state.period_start if component in bearing else None
         older_day = min([state.period_start, *(lot.post_date for lot in own)]) - ONE_DAY
         older_fen = state.balances_fen.get(component, 0) - sum(lot.remaining_fen for lot in own)
-        older = _Item(component, older_day, -1, 0, starts, True, label=None)
+        older = _Item(component, older_day, -1, 0, starts, True, older=True)
         older.set(older_day, older_fen)
         items.append(older)
         for lot in own:
@@ -171,8 +172,8 @@ def run_account_period(
         else:
             run.charge(KIND_COMPONENT.get(kind, FEES), when, seq, amount_fen)
     end = state.period_end
-    run.charge(INSTALMENTS, end, 10**9, state.instalment_principal_fen)
-    run.charge(FEES, end, 10**9 + 1, state.instalment_fee_fen)
+    run.charge(INSTALMENTS, end, SEQ_STATEMENT_DAY, state.instalment_principal_fen)
+    run.charge(FEES, end, SEQ_STATEMENT_DAY + 1, state.instalment_fee_fen)
     lines = tuple(run.interest_lines(grace))
     full_balance = terms.interest_mode == "full_balance"
     retro_fen_days = state.retro_fen_days if applies and full_balance else 0
@@ -180,7 +181,7 @@ def run_account_period(
         lines, terms.daily_rate
     )
     interest_fen = round_half_up_fen(exact)
-    run.charge(INTEREST, end, 10**9 + 2, interest_fen)
+    run.charge(INTEREST, end, SEQ_STATEMENT_DAY + 2, interest_fen)
     return _close(run, ordered, applies, retro_fen_days, lines, exact, fee, interest_fen)
 
 
@@ -230,7 +231,7 @@ class _Run:
                 item.history, first, self.state.period_end, hold if item.carried else None
             )
             if segments:
-                shown = item.post_date if item.label is not None else None
+                shown = None if item.older else item.post_date
                 lines.append(InterestLine(item.component, shown, tuple(segments)))
         return lines
 
