@@ -46,26 +46,32 @@ TXN_SUM_COLUMNS = (
 )
 
 
-def txn_sums(txns: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+def txn_sums(txns: pl.DataFrame) -> pl.DataFrame:
+    """Per account (``idx``): the period's totals by kind, and what was paid up to grace.
+
+    ``txns`` carries each account's ``idx`` and ``grace_end`` (joined once by the caller).
+    """
     amount = pl.col("amount_fen")
-    paying = pl.col("kind").is_in(PAYMENT_KINDS)
-
-    def of(kind: str) -> pl.Expr:
-        return amount.filter(pl.col("kind") == kind).sum()
-
+    zero = pl.lit(0, pl.Int64)
+    on_time = pl.col("kind").is_in(PAYMENT_KINDS) & (pl.col("txn_date") <= pl.col("grace_end"))
+    by_kind = {
+        "purchases_sum": "purchase",
+        "cash_sum": "cash_advance",
+        "fee_sum": "fee",
+        "payments_sum": "payment",
+        "credits_sum": "credit",
+    }
     return (
-        txns.join(frame.select("account_id", "grace_end"), on="account_id")
-        .group_by("account_id")
-        .agg(
-            of("purchase").alias("purchases_sum"),
-            of("cash_advance").alias("cash_sum"),
-            of("fee").alias("fee_sum"),
-            of("payment").alias("payments_sum"),
-            of("credit").alias("credits_sum"),
-            amount.filter(paying & (pl.col("txn_date") <= pl.col("grace_end")))
-            .sum()
-            .alias("paid_by_grace"),
+        txns.select(
+            "idx",
+            *(
+                pl.when(pl.col("kind") == kind).then(amount).otherwise(zero).alias(name)
+                for name, kind in by_kind.items()
+            ),
+            pl.when(on_time).then(amount).otherwise(zero).alias("paid_by_grace"),
         )
+        .group_by("idx")
+        .sum()
     )
 
 
@@ -89,15 +95,15 @@ def late_fee_expr(terms: ProductTerms) -> pl.Expr:
 
 
 def ordered_events(txns: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """Transactions and late fees of the period, in order, ranked per account."""
+    """Transactions (with ``idx``) and late fees of the period, in order, ranked per account."""
     late = frame.filter(pl.col("late_fee_fen") > 0).select(
-        "account_id",
+        "idx",
         (pl.col("grace_end") + pl.duration(days=1)).alias("txn_date"),
         pl.lit(SEQ_LATE_FEE, pl.Int64).alias("seq"),
         pl.lit("late_fee").alias("kind"),
         pl.col("late_fee_fen").alias("amount_fen"),
     )
-    events = pl.concat([txns, late]).join(frame.select("account_id", "idx"), on="account_id")
+    events = pl.concat([txns.select(late.columns), late])
     return events.sort("idx", "txn_date", "seq").with_columns(
         pl.col("kind").replace_strict(KIND_COMPONENT, default=None).alias("component"),
         rank_in_sorted_groups(["idx"]).alias("rank"),

@@ -152,7 +152,8 @@ def _check_accounts_and_lots(accounts: pl.DataFrame, lots: pl.DataFrame) -> None
         )
 
 
-def _check_txns(txns: pl.DataFrame, accounts: pl.DataFrame) -> None:
+def _check_txns(txns: pl.DataFrame) -> None:
+    """``txns`` joined with each account's ``idx``, ``period_start`` and ``period_end``."""
     bad_kind = txns.filter(~pl.col("kind").is_in(TXN_KINDS))
     if bad_kind.height:
         row = bad_kind.row(0, named=True)
@@ -163,13 +164,12 @@ def _check_txns(txns: pl.DataFrame, accounts: pl.DataFrame) -> None:
         raise KernelInputError(
             f"txns: amount_fen must be > 0, got {row['amount_fen']} (account {row['account_id']})"
         )
-    joined = txns.join(accounts, on="account_id", how="left")
-    unknown = joined.filter(pl.col("period_start").is_null())
+    unknown = txns.filter(pl.col("idx").is_null())
     if unknown.height:
         raise KernelInputError(
             f"txns: account {unknown['account_id'][0]} is not in the accounts frame"
         )
-    outside = joined.filter(
+    outside = txns.filter(
         (pl.col("txn_date") < pl.col("period_start")) | (pl.col("txn_date") > pl.col("period_end"))
     )
     if outside.height:
@@ -190,14 +190,16 @@ def run_period(
     lots = _conform(lots, LOT_SCHEMA, "lots")
     txns = _conform(txns, TXN_SCHEMA, "txns")
     _check_accounts_and_lots(accounts, lots)
-    _check_txns(txns, accounts)
     grace_end = pl.col("due_date") + pl.duration(days=terms.grace_days)
     frame = accounts.with_columns(grace_end.alias("grace_end"))
-    frame = frame.join(txn_sums(txns, frame), on="account_id", how="left").with_columns(
+    per_account = frame.select("account_id", "idx", "period_start", "period_end", "grace_end")
+    joined = txns.join(per_account, on="account_id", how="left")
+    _check_txns(joined)
+    frame = frame.join(txn_sums(joined), on="idx", how="left").with_columns(
         pl.col(c).fill_null(0) for c in TXN_SUM_COLUMNS
     )
     frame = frame.with_columns(late_fee_expr(terms).alias("late_fee_fen"))
-    events = ordered_events(txns, frame)
+    events = ordered_events(joined, frame)
     state = initial_state(frame)
     by_rank = events.partition_by("rank", as_dict=True)
     for rank in sorted(by_rank):
