@@ -237,3 +237,35 @@ def test_explain_o1_from_the_kernel_state_item_by_item():
     ]
     assert texts[4] == "minimum covered by due date + grace: no late fee"
     assert outcome.statement.interest_fen == 1785
+
+
+def test_explain_autopay_fallback_to_minimum():
+    terms = cmb_like()
+    facts = {
+        "statement_balance_fen": 100_000,
+        "minimum_fen": 10_000,
+        "paid_fen": 0,
+        "available_fen": 50_000,
+    }
+    decision = autopay.decide("full", deposit_status="active", terms=terms, **facts)
+    (line,) = explain.explain_autopay(decision, choice="full", terms=terms, **facts)
+    assert line.text == (
+        "autopay (full): still unpaid 1,000.00 of the statement, 100.00 of the minimum; "
+        "available 500.00; fallback to minimum on, partial debits off -> debited 100.00 (minimum)"
+    )
+
+
+def test_product_terms_field_names_match_the_rule_set_mapping():
+    import dataclasses
+
+    from cardbatch.domain.product import ProductTerms
+
+    assert {f.name for f in dataclasses.fields(ProductTerms)} == {
+        "product_code", "due_days", "grace_days", "daily_rate", "interest_mode",
+        "cash_from_transaction_date", "waiver_threshold_fen", "charge_interest_on_fees",
+        "min_payment_percent", "min_payment_floor_fen", "min_payment_full_components",
+        "late_fee_percent", "late_fee_floor_fen", "late_fee_cap_fen",
+        "allocation_order_current", "allocation_order_delinquent", "delinquent_from_dpd",
+        "autopay_attempt_offset_days", "autopay_retry_days", "autopay_fallback_to_minimum",
+        "autopay_allow_partial", "bucket_edges", "five_category_edges",
+    }  # fmt: skip

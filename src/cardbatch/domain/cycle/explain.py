@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from cardbatch.domain.cycle.autopay import AutopayDecision
 from cardbatch.domain.cycle.interest import InterestLine, period_interest_exact
 from cardbatch.domain.cycle.late_fee import LateFee
 from cardbatch.domain.cycle.minimum import MinimumBreakdown
@@ -165,3 +166,41 @@ def explain_period(outcome: PeriodOutcome, terms: ProductTerms) -> list[ExplainL
     if outcome.late_fee is not None:
         lines += explain_late_fee(outcome.late_fee, terms)
     return [*lines, *explain_minimum(outcome.minimum)]
+
+
+def explain_autopay(
+    decision: AutopayDecision,
+    *,
+    choice: str,
+    statement_balance_fen: int,
+    minimum_fen: int,
+    paid_fen: int,
+    available_fen: int,
+    terms: ProductTerms,
+) -> list[ExplainLine]:
+    """Auto-repayment: what was due as of the attempt, the funds, and the outcome."""
+    full_due = max(0, statement_balance_fen - paid_fen)
+    minimum_due = min(max(0, minimum_fen - paid_fen), full_due)
+    due_text = (
+        f"autopay ({choice}): still unpaid {format_fen(full_due)} of the statement, "
+        f"{format_fen(minimum_due)} of the minimum; available {format_fen(max(0, available_fen))}"
+    )
+    if decision.outcome == "debited":
+        result = f"debited {format_fen(decision.amount_fen)} ({decision.basis})"
+    elif decision.outcome == "declined":
+        result = f"declined {decision.reason_code}"
+    else:
+        result = "nothing due"
+    settings = (
+        f"fallback to minimum {'on' if terms.autopay_fallback_to_minimum else 'off'}, "
+        f"partial debits {'on' if terms.autopay_allow_partial else 'off'}"
+    )
+    data: dict[str, object] = {
+        "outcome": decision.outcome,
+        "amount_fen": decision.amount_fen,
+        "basis": decision.basis,
+        "reason_code": decision.reason_code,
+        "full_due_fen": full_due,
+        "minimum_due_fen": minimum_due,
+    }
+    return [ExplainLine("autopay", f"{due_text}; {settings} -> {result}", data)]
