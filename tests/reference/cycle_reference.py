@@ -20,16 +20,17 @@ from cardbatch.domain.cycle.statement import Statement
 from cardbatch.domain.product import (
     CASH,
     COMPONENTS,
-    FEES,
-    INSTALMENTS,
+    FEE,
+    INSTALMENT,
     INTEREST,
-    PURCHASES,
+    LATE_FEE,
+    PURCHASE,
     ProductTerms,
 )
 from cardbatch.money import accrue, round_half_up_fen
 
 ONE_DAY = timedelta(days=1)
-KIND_COMPONENT = {"purchase": PURCHASES, "cash_advance": CASH, "fee": FEES}
+KIND_COMPONENT = {"purchase": PURCHASE, "cash_advance": CASH, "fee": FEE}
 PAYMENT_KINDS = ("payment", "credit")
 SEQ_LATE_FEE = -1
 SEQ_INSTALMENT = 10**9
@@ -170,7 +171,7 @@ def run_period(
         if not fee_done and grace is not None and (txn is None or txn.txn_date > grace):
             late_fee_fen = _late_fee(account, paid_fen)
             if late_fee_fen:
-                _charge(account, FEES, grace + ONE_DAY, SEQ_LATE_FEE, late_fee_fen)
+                _charge(account, LATE_FEE, grace + ONE_DAY, SEQ_LATE_FEE, late_fee_fen)
             fee_done = True
         if txn is None:
             break
@@ -183,9 +184,9 @@ def run_period(
         t.amount_fen for t in ordered if t.kind in PAYMENT_KINDS and grace and t.txn_date <= grace
     )
     if instalment_principal_fen:
-        _charge(account, INSTALMENTS, end, SEQ_INSTALMENT, instalment_principal_fen)
+        _charge(account, INSTALMENT, end, SEQ_INSTALMENT, instalment_principal_fen)
     if instalment_fee_fen:
-        _charge(account, FEES, end, SEQ_INSTALMENT + 1, instalment_fee_fen)
+        _charge(account, FEE, end, SEQ_INSTALMENT + 1, instalment_fee_fen)
     applies = state is not None and interest.interest_applies(
         state.statement_balance_fen, paid_by_grace_fen, terms
     )

@@ -17,25 +17,18 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Literal
 
-from cardbatch.domain.ledger import Component
+from cardbatch.domain.ledger import CARD_COMPONENTS, Component
 
 InterestMode = Literal["full_balance", "unpaid_only"]
 
-# Balance components a payment is allocated to, in the names of the rule files.
-INTEREST = "interest"
-FEES = "fees"
-CASH = "cash_advances"
-PURCHASES = "purchases"
-INSTALMENTS = "instalments"
-COMPONENTS: tuple[str, ...] = (INTEREST, FEES, CASH, PURCHASES, INSTALMENTS)
-# The ledger's card components behind each allocation component.
-LEDGER_COMPONENTS: dict[str, tuple[Component, ...]] = {
-    INTEREST: (Component.INTEREST,),
-    FEES: (Component.FEE, Component.LATE_FEE),
-    CASH: (Component.CASH,),
-    PURCHASES: (Component.PURCHASE,),
-    INSTALMENTS: (Component.INSTALMENT,),
-}
+# Balance components a payment is allocated to: the ledger's card components.
+PURCHASE = str(Component.PURCHASE)
+CASH = str(Component.CASH)
+INTEREST = str(Component.INTEREST)
+FEE = str(Component.FEE)
+LATE_FEE = str(Component.LATE_FEE)
+INSTALMENT = str(Component.INSTALMENT)
+COMPONENTS: tuple[str, ...] = tuple(str(c) for c in CARD_COMPONENTS)
 # What the minimum payment may count in full; the rest counts at the percentage.
 PREVIOUS_UNPAID_MINIMUM = "previous_unpaid_minimum"
 OVER_LIMIT = "over_limit"
@@ -148,17 +141,18 @@ def cmb_like(**changes: object) -> ProductTerms:
         "min_payment_percent": Decimal("10"),
         "min_payment_floor_fen": 1000,
         "min_payment_full_components": (
-            INSTALMENTS,
+            INSTALMENT,
             PREVIOUS_UNPAID_MINIMUM,
             OVER_LIMIT,
-            FEES,
+            FEE,
+            LATE_FEE,
             INTEREST,
         ),
         "late_fee_percent": Decimal("5"),
         "late_fee_floor_fen": 1000,
         "late_fee_cap_fen": None,
-        "allocation_order_current": (INTEREST, FEES, CASH, PURCHASES, INSTALMENTS),
-        "allocation_order_delinquent": (CASH, PURCHASES, INSTALMENTS, INTEREST, FEES),
+        "allocation_order_current": (INTEREST, FEE, LATE_FEE, CASH, INSTALMENT, PURCHASE),
+        "allocation_order_delinquent": (CASH, INSTALMENT, PURCHASE, INTEREST, FEE, LATE_FEE),
         "delinquent_from_dpd": 91,
         "autopay_attempt_offset_days": 0,
         "autopay_retry_days": 3,

@@ -9,12 +9,12 @@ from cardbatch.domain.cycle.statement import STATEMENT_FIELDS
 from cardbatch.domain.product import (
     CASH,
     COMPONENTS,
-    FEES,
-    INSTALMENTS,
+    FEE,
+    INSTALMENT,
     INTEREST,
     OVER_LIMIT,
     PREVIOUS_UNPAID_MINIMUM,
-    PURCHASES,
+    PURCHASE,
     ProductTerms,
 )
 from cardbatch.jobs.cycle_schema import (
@@ -45,8 +45,8 @@ def _net_charge(frame: pl.DataFrame, amount: str, component: str) -> pl.DataFram
 
 
 def bill_instalments(frame: pl.DataFrame) -> pl.DataFrame:
-    frame = _net_charge(frame, "instalment_principal_fen", INSTALMENTS)
-    return _net_charge(frame, "instalment_fee_fen", FEES)
+    frame = _net_charge(frame, "instalment_principal_fen", INSTALMENT)
+    return _net_charge(frame, "instalment_fee_fen", FEE)
 
 
 def lots_fen_days(lots: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
@@ -59,14 +59,14 @@ def lots_fen_days(lots: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         "idx",
         "account_id",
         "period_end",
-        *(pl.col(f"{c}_fen").alias(f"carried_{c}") for c in LOT_COMPONENTS),
+        *(pl.col(f"balance_{c}_fen").alias(f"carried_{c}") for c in LOT_COMPONENTS),
         *(pl.col(f"paid_by_grace_{c}").alias(f"paid_{c}") for c in LOT_COMPONENTS),
     )
 
     def of(prefix: str) -> pl.Expr:
         return (
-            pl.when(pl.col("component") == PURCHASES)
-            .then(pl.col(f"{prefix}_{PURCHASES}"))
+            pl.when(pl.col("component") == PURCHASE)
+            .then(pl.col(f"{prefix}_{PURCHASE}"))
             .otherwise(pl.col(f"{prefix}_{CASH}"))
         )
 
@@ -101,7 +101,7 @@ def _carried_fen_days(terms: ProductTerms) -> pl.Expr:
     """Balance-days of the last statement's balance in this period (if it bears interest)."""
     bearing = sorted(bearing_components(terms))
     period_days = days_expr(pl.col("period_start"), pl.col("period_end"))
-    carried = sum_exprs([pl.col(f"{c}_fen") for c in bearing])
+    carried = sum_exprs([pl.col(f"balance_{c}_fen") for c in bearing])
     if terms.interest_mode == "full_balance":
         return pl.col("retro_fen_days") + carried * period_days - pl.col("fd_old_paid")
     # unpaid_only: what stays unpaid after grace, from the posting date (lots) or from
@@ -234,7 +234,7 @@ def next_accounts(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
         "arrears_fen": pl.col("next_arrears_fen"),
         "arrears_since": pl.col("next_arrears_since"),
         "overpaid_fen": pl.col("overpaid"),
-        **{f"{c}_fen": pl.col(f"bal_{c}") for c in COMPONENTS},
+        **{f"balance_{c}_fen": pl.col(f"bal_{c}") for c in COMPONENTS},
         "retro_fen_days": pl.col("fd_new_free"),
         "unbilled_instalment_fen": pl.col("next_unbilled_instalment_fen"),
         "instalment_principal_fen": pl.lit(0, pl.Int64),
@@ -252,8 +252,8 @@ def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> p
     kinds = ["purchase"] + ([] if terms.cash_from_transaction_date else ["cash_advance"])
     paid = frame.select("account_id", *(f"xpaid_{c}" for c in LOT_COMPONENTS))
     paid_new = (
-        pl.when(pl.col("component") == PURCHASES)
-        .then(pl.col(f"xpaid_{PURCHASES}"))
+        pl.when(pl.col("component") == PURCHASE)
+        .then(pl.col(f"xpaid_{PURCHASE}"))
         .otherwise(pl.col(f"xpaid_{CASH}"))
     )
     return (

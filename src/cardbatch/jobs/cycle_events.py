@@ -16,7 +16,7 @@ from cardbatch.domain.cycle.interest import bearing_components
 from cardbatch.domain.product import (
     CASH,
     COMPONENTS,
-    PURCHASES,
+    PURCHASE,
     ProductTerms,
 )
 from cardbatch.jobs.cycle_schema import (
@@ -114,7 +114,9 @@ def initial_state(frame: pl.DataFrame) -> dict[str, pl.Series]:
     zeros = pl.zeros(frame.height, pl.Int64, eager=True)
     state = {name: zeros.clone().rename(name) for name in STATE_COLUMNS}
     for component in COMPONENTS:
-        state[f"old_{component}"] = frame[f"{component}_fen"].clone().rename(f"old_{component}")
+        state[f"old_{component}"] = (
+            frame[f"balance_{component}_fen"].clone().rename(f"old_{component}")
+        )
     state["overpaid"] = frame["overpaid_fen"].clone().rename("overpaid")
     return state
 
@@ -183,7 +185,7 @@ def _updates(terms: ProductTerms) -> list[pl.Expr]:
     bearing = sorted(bearing_components(terms))
     old_paid = sum_exprs([pl.col(f"take_old_{c}") for c in bearing])
     on_time = (pl.col("txn_date") <= pl.col("grace_end")).fill_null(False)
-    free = [PURCHASES] + ([] if terms.cash_from_transaction_date else [CASH])
+    free = [PURCHASE] + ([] if terms.cash_from_transaction_date else [CASH])
     fd_new_free = sum_exprs(
         [charged(c, keep * days) - pl.col(f"take_new_{c}") * days for c in free]
     )

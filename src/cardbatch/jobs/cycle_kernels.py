@@ -18,16 +18,16 @@ account's statement date is ``period_end``):
     statement_balance_fen, minimum_fen Int64 (last statement; 0 before the first);
     arrears_fen Int64, arrears_since Date | null (past-due minimum of older cycles);
     overpaid_fen Int64 (credit balance, >= 0);
-    interest_fen, fees_fen, cash_advances_fen, purchases_fen, instalments_fen Int64
-    (component balances carried from the last statement);
+    balance_<component>_fen Int64 for each card component (purchase, cash, interest, fee,
+    late_fee, instalment): the balances carried from the last statement;
     retro_fen_days Int64 (balance-days of the last statement's own purchases, from
     their posting dates to that statement: charged when it is not paid);
     unbilled_instalment_fen, instalment_principal_fen, instalment_fee_fen Int64
     (instalment principal not yet billed; the principal and fee billed on period_end).
 
 ``lots`` -- items billed on the last statement that waited for the interest-free
-    period and are still unpaid: account_id Int64, component Utf8 (purchases, or
-    cash_advances when cash does not accrue from the transaction date),
+    period and are still unpaid: account_id Int64, component Utf8 (purchase, or
+    cash when cash does not accrue from the transaction date),
     post_date Date, seq Int64, remaining_fen Int64.
 
 ``txns`` -- the period's transactions: account_id Int64, txn_date Date (within the
@@ -58,7 +58,7 @@ import polars as pl
 
 from cardbatch.domain.cycle.delinquency import Arrears, DueState
 from cardbatch.domain.cycle.period import CarriedState, Lot, PeriodTxn
-from cardbatch.domain.product import CASH, COMPONENTS, PURCHASES, ProductTerms
+from cardbatch.domain.product import CASH, COMPONENTS, PURCHASE, ProductTerms
 from cardbatch.jobs.cycle_close import (
     bill_instalments,
     close_period,
@@ -141,14 +141,12 @@ def _check_accounts_and_lots(accounts: pl.DataFrame, lots: pl.DataFrame) -> None
     duplicated = accounts.filter(pl.col("account_id").is_duplicated())
     if duplicated.height:
         raise KernelInputError(f"accounts: account {duplicated['account_id'][0]} appears twice")
-    bad = lots.filter(
-        ~pl.col("component").is_in([PURCHASES, CASH]) | (pl.col("remaining_fen") <= 0)
-    )
+    bad = lots.filter(~pl.col("component").is_in([PURCHASE, CASH]) | (pl.col("remaining_fen") <= 0))
     if bad.height:
         row = bad.row(0, named=True)
         raise KernelInputError(
             f"lots: account {row['account_id']} lot {row['component']!r} remaining_fen "
-            f"{row['remaining_fen']}: lots are purchases or cash_advances with remaining_fen > 0"
+            f"{row['remaining_fen']}: lots are purchase or cash with remaining_fen > 0"
         )
 
 
@@ -335,7 +333,11 @@ def late_fees_on(frame: pl.DataFrame, business_date: date, terms: ProductTerms) 
     )
 
 
-BALANCE_INPUT: tuple[str, ...] = ("account_id", *(f"{c}_fen" for c in COMPONENTS), "overpaid_fen")
+BALANCE_INPUT: tuple[str, ...] = (
+    "account_id",
+    *(f"balance_{c}_fen" for c in COMPONENTS),
+    "overpaid_fen",
+)
 PAYMENT_INPUT: tuple[str, ...] = ("account_id", "seq", "amount_fen", "dpd")
 
 
@@ -372,12 +374,12 @@ def allocate_payments(
         rows = by_rank[rank]
         idx = rows["idx"]
         step = rows.with_columns(
-            *(state[f"{c}_fen"].gather(idx).alias(f"old_{c}") for c in COMPONENTS),
+            *(state[f"balance_{c}_fen"].gather(idx).alias(f"old_{c}") for c in COMPONENTS),
             *(pl.lit(0, pl.Int64).alias(f"new_{c}") for c in COMPONENTS),
         )
         taken = _take_in_order(step, terms)
         for c in COMPONENTS:
-            state[f"{c}_fen"].scatter(idx, step[f"old_{c}"] - taken[f"{c}_fen"])
+            state[f"balance_{c}_fen"].scatter(idx, step[f"old_{c}"] - taken[f"{c}_fen"])
         state["overpaid_fen"].scatter(
             idx, state["overpaid_fen"].gather(idx) + taken["overpaid_fen"]
         )
@@ -430,7 +432,7 @@ def account_period_inputs(
         period_end=row["period_end"],
         due=due,
         overpaid_fen=row["overpaid_fen"],
-        balances_fen={c: row[f"{c}_fen"] for c in COMPONENTS},
+        balances_fen={c: row[f"balance_{c}_fen"] for c in COMPONENTS},
         retro_fen_days=row["retro_fen_days"],
         unbilled_instalment_fen=row["unbilled_instalment_fen"],
         instalment_principal_fen=row["instalment_principal_fen"],

@@ -13,9 +13,10 @@ from cardbatch.domain.cycle.delinquency import FIVE_CATEGORIES
 from cardbatch.domain.product import (
     CASH,
     COMPONENTS,
-    FEES,
-    INSTALMENTS,
-    PURCHASES,
+    FEE,
+    INSTALMENT,
+    LATE_FEE,
+    PURCHASE,
     ProductTerms,
 )
 
@@ -31,7 +32,7 @@ ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
     "arrears_fen": pl.Int64(),
     "arrears_since": pl.Date(),
     "overpaid_fen": pl.Int64(),
-    **{f"{c}_fen": pl.Int64() for c in COMPONENTS},
+    **{f"balance_{c}_fen": pl.Int64() for c in COMPONENTS},
     "retro_fen_days": pl.Int64(),
     "unbilled_instalment_fen": pl.Int64(),
     "instalment_principal_fen": pl.Int64(),
@@ -52,17 +53,17 @@ TXN_SCHEMA: dict[str, pl.DataType] = {
     "amount_fen": pl.Int64(),
 }
 KIND_COMPONENT: dict[str, str] = {
-    "purchase": PURCHASES,
+    "purchase": PURCHASE,
     "cash_advance": CASH,
-    "fee": FEES,
-    "late_fee": FEES,
+    "fee": FEE,
+    "late_fee": LATE_FEE,
 }
 PAYMENT_KINDS: tuple[str, ...] = ("payment", "credit")
 TXN_KINDS: tuple[str, ...] = ("purchase", "cash_advance", "fee", *PAYMENT_KINDS)
 SEQ_LATE_FEE = -1
 # Accumulators kept per account while events are applied.
-BEARING_CANDIDATES = (CASH, PURCHASES, INSTALMENTS, FEES)
-LOT_COMPONENTS = (PURCHASES, CASH)
+BEARING_CANDIDATES = (CASH, PURCHASE, INSTALMENT, FEE, LATE_FEE)
+LOT_COMPONENTS = (PURCHASE, CASH)
 STATE_COLUMNS: tuple[str, ...] = (
     *(f"old_{c}" for c in COMPONENTS),
     *(f"new_{c}" for c in COMPONENTS),

@@ -89,16 +89,16 @@ def test_allocation_order_switches_at_the_configured_dpd():
     state_before = before.states[1].row(0, named=True)
     state_after = after.states[1].row(0, named=True)
     # DPD 9: current order, interest first; the cash advance is untouched
-    assert state_before["cash_advances_fen"] == 50_000
+    assert state_before["balance_cash_fen"] == 50_000
     # DPD 10: delinquent order, principal first: the cash advance is paid down
-    assert state_after["cash_advances_fen"] == 49_000
-    assert state_after["interest_fen"] > state_before["interest_fen"]
+    assert state_after["balance_cash_fen"] == 49_000
+    assert state_after["balance_interest_fen"] > state_before["balance_interest_fen"]
 
 
 def test_allocation_oldest_first_within_a_component():
     items = [
-        Item("purchases", date(2024, 4, 10), 1, 5000),
-        Item("purchases", date(2024, 3, 30), 1, 5000),
+        Item("purchase", date(2024, 4, 10), 1, 5000),
+        Item("purchase", date(2024, 3, 30), 1, 5000),
         Item("interest", date(2024, 4, 5), 0, 700),
     ]
     result = allocate(6000, items, cmb_like().allocation_order(0))

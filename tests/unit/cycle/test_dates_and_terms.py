@@ -70,7 +70,7 @@ def test_statement_day_out_of_range_is_refused():
     [
         ({"due_days": 25, "grace_days": 3}, "due_days \\+ grace_days must be at most 27, got 28"),
         ({"interest_mode": "daily"}, "interest_mode must be full_balance or unpaid_only"),
-        ({"allocation_order_current": ("interest", "fees")}, "allocation_order_current must"),
+        ({"allocation_order_current": ("interest", "fee")}, "allocation_order_current must"),
         ({"late_fee_cap_fen": 500}, "late_fee_cap_fen must not be below late_fee_floor_fen"),
         ({"bucket_edges": (1, 31, 61)}, "bucket_edges must list 7 edges"),
         ({"five_category_edges": (1, 91, 91, 181)}, "five_category_edges must increase"),
@@ -88,20 +88,19 @@ def test_cmb_like_defaults_and_field_mapping():
     assert isinstance(terms, ProductTerms)
     assert (terms.due_days, terms.grace_days, terms.daily_rate) == (18, 3, Decimal("0.0005"))
     assert terms.allocation_order(91) == (
-        "cash_advances",
-        "purchases",
-        "instalments",
+        "cash",
+        "instalment",
+        "purchase",
         "interest",
-        "fees",
+        "fee",
+        "late_fee",
     )
     with pytest.raises(ProductTermsError, match="unknown product terms field"):
         cmb_like(overdraft=True)
 
 
-def test_every_card_ledger_component_belongs_to_one_allocation_component():
+def test_allocation_components_are_the_ledger_card_components():
     from cardbatch.domain.ledger import CARD_COMPONENTS
-    from cardbatch.domain.product import COMPONENTS, LEDGER_COMPONENTS
+    from cardbatch.domain.product import COMPONENTS
 
-    assert set(LEDGER_COMPONENTS) == set(COMPONENTS)
-    mapped = [c for group in LEDGER_COMPONENTS.values() for c in group]
-    assert sorted(mapped) == sorted(CARD_COMPONENTS)
+    assert tuple(str(c) for c in CARD_COMPONENTS) == COMPONENTS

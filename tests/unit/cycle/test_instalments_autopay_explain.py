@@ -182,15 +182,15 @@ def test_autopay_kernel_equals_domain(rows, fallback, partial):
 def test_explain_o1_interest_line_by_line():
     terms = cmb_like()
     history = ((date(2024, 3, 30), 100_000), (date(2024, 4, 23), 90_000))
-    item = interest.ItemHistory("purchases", date(2024, 3, 30), 1, history)
+    item = interest.ItemHistory("purchase", date(2024, 3, 30), 1, history)
     period = interest.Period(
         date(2024, 4, 6), date(2024, 5, 5), date(2024, 3, 6), date(2024, 4, 26)
     )
     lines = interest.period_interest_lines([item], period, True, terms)
     texts = [line.text for line in explain.explain_interest(lines, terms, applies=True)]
     assert texts == [
-        "purchases posted 2024-03-30: 1,000.00 x 0.0005 x 24 days (2024-03-30..2024-04-22) = 12.00",
-        "purchases posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
+        "purchase posted 2024-03-30: 1,000.00 x 0.0005 x 24 days (2024-03-30..2024-04-22) = 12.00",
+        "purchase posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
         "interest (full_balance) exact 17.85, rounded half-up once = 17.85",
     ]
 
@@ -203,14 +203,14 @@ def test_explain_late_fee_and_minimum():
     )
     breakdown = minimum.minimum_payment(
         minimum.MinimumInputs(
-            {"purchases": 800_000, "instalments": 50_000, "fees": 3000, "interest": 4520},
+            {"purchase": 800_000, "instalment": 50_000, "fee": 3000, "interest": 4520},
             857_520,
         ),
         terms,
     )
     texts = [line.text for line in explain.explain_minimum(breakdown)]
     assert texts[0] == "10% x general balance 8,000.00 = 800.00"
-    assert "100% x instalments 500.00" in texts
+    assert "100% x instalment 500.00" in texts
     assert "100% x interest 45.20" in texts
     assert texts[-1].startswith("minimum payment 1,375.20")
 
@@ -231,8 +231,8 @@ def test_explain_o1_from_the_kernel_state_item_by_item():
     assert texts[:4] == [
         "purchases of the last statement, from their posting dates to that statement: "
         "7000.00 yuan-days x 0.0005 = 3.50",
-        "purchases posted 2024-03-30: 1,000.00 x 0.0005 x 17 days (2024-04-06..2024-04-22) = 8.50",
-        "purchases posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
+        "purchase posted 2024-03-30: 1,000.00 x 0.0005 x 17 days (2024-04-06..2024-04-22) = 8.50",
+        "purchase posted 2024-03-30: 900.00 x 0.0005 x 13 days (2024-04-23..2024-05-05) = 5.85",
         "interest (full_balance) exact 17.85, rounded half-up once = 17.85",
     ]
     assert texts[4] == "minimum covered by due date + grace: no late fee"

@@ -43,11 +43,11 @@ def test_duplicate_accounts_and_bad_lots_are_refused():
     with pytest.raises(cycle_kernels.KernelInputError, match="account 1 appears twice"):
         cycle_kernels.run_period(twice, empty_lots(), txns_frame([]), TERMS)
     lots = pl.DataFrame(
-        [{"account_id": 1, "component": "fees", "post_date": date(2024, 3, 1), "seq": 1,
+        [{"account_id": 1, "component": "fee", "post_date": date(2024, 3, 1), "seq": 1,
           "remaining_fen": 100}],
         schema=cycle_kernels.LOT_SCHEMA,
     )  # fmt: skip
-    with pytest.raises(cycle_kernels.KernelInputError, match="lot 'fees' remaining_fen 100"):
+    with pytest.raises(cycle_kernels.KernelInputError, match="lot 'fee' remaining_fen 100"):
         cycle_kernels.run_period(_accounts(), lots, txns_frame([]), TERMS)
 
 

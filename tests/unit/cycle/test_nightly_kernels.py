@@ -20,7 +20,7 @@ DAY = date(2024, 4, 24)
 @given(
     accounts=st.lists(
         st.tuples(
-            st.lists(st.integers(0, 50_000), min_size=5, max_size=5),
+            st.lists(st.integers(0, 50_000), min_size=6, max_size=6),
             st.lists(st.tuples(st.integers(1, 90_000), st.integers(0, 60)), max_size=4),
         ),
         min_size=1,
@@ -32,7 +32,7 @@ def test_allocate_payments_equals_the_domain(accounts):
         [
             {
                 "account_id": i,
-                **{f"{c}_fen": b for c, b in zip(COMPONENTS, bals, strict=True)},
+                **{f"balance_{c}_fen": b for c, b in zip(COMPONENTS, bals, strict=True)},
                 "overpaid_fen": 0,
             }
             for i, (bals, _) in enumerate(accounts)
@@ -60,7 +60,7 @@ def test_allocate_payments_equals_the_domain(accounts):
             left = [b - p for b, p in zip(left, result.paid_fen, strict=True)]
             overpaid_fen += result.overpaid_fen
         after = got.balances.row(i, named=True)
-        assert [after[f"{c}_fen"] for c in COMPONENTS] == left
+        assert [after[f"balance_{c}_fen"] for c in COMPONENTS] == left
         assert after["overpaid_fen"] == overpaid_fen
 
 

@@ -64,7 +64,7 @@ def test_o1_mode_a_segments_from_the_domain_function():
     assert interest.exact_interest(held, Decimal("0.0005")) == Decimal(1665)
 
 
-O3_BALANCES = {"purchases": 800_000, "instalments": 50_000, "fees": 3000, "interest": 4520}
+O3_BALANCES = {"purchase": 800_000, "instalment": 50_000, "fee": 3000, "interest": 4520}
 
 
 def test_o3_minimum_payment_1375_20():
@@ -92,9 +92,9 @@ def _o3_accounts() -> pl.DataFrame:
         due_date=None,
         arrears_since=None,
         statement_balance_fen=807_520,
-        purchases_fen=800_000,
-        fees_fen=3000,
-        interest_fen=4520,
+        balance_purchase_fen=800_000,
+        balance_fee_fen=3000,
+        balance_interest_fen=4520,
         unbilled_instalment_fen=100_000,
         instalment_principal_fen=50_000,
     )

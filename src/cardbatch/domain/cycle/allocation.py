@@ -1,7 +1,8 @@
 """Payment allocation (冲账顺序): spreading a payment over balance items.
 
 A card balance is a list of items (:class:`Item`), each of one component
-(``interest``, ``fees``, ``cash_advances``, ``purchases``, ``instalments``) with
+(the ledger's card components: ``purchase``, ``cash``, ``interest``, ``fee``,
+``late_fee``, ``instalment``) with
 its posting date. A payment pays the components in the product's order and,
 within a component, the oldest posting first; older items are out of their
 interest-free period before newer ones, so "oldest first" also pays items out

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from cardbatch.domain.cycle.dates import days_inclusive
-from cardbatch.domain.product import CASH, FEES, INSTALMENTS, PURCHASES, ProductTerms
+from cardbatch.domain.product import CASH, FEE, INSTALMENT, LATE_FEE, PURCHASE, ProductTerms
 from cardbatch.money import accrue
 
 ONE_DAY = timedelta(days=1)
@@ -78,13 +78,13 @@ def interest_applies(
 
 def interest_free_kind(component: str, terms: ProductTerms) -> bool:
     """Whether new items of ``component`` wait for the interest-free period."""
-    return component == PURCHASES or (component == CASH and not terms.cash_from_transaction_date)
+    return component == PURCHASE or (component == CASH and not terms.cash_from_transaction_date)
 
 
 def bearing_components(terms: ProductTerms) -> frozenset[str]:
     """Components whose billed balance bears interest when the statement is not paid."""
-    base = {CASH, PURCHASES, INSTALMENTS}
-    return frozenset(base | {FEES}) if terms.charge_interest_on_fees else frozenset(base)
+    base = {CASH, PURCHASE, INSTALMENT}
+    return frozenset(base | {FEE, LATE_FEE}) if terms.charge_interest_on_fees else frozenset(base)
 
 
 def bearing_from(

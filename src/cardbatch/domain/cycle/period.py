@@ -29,16 +29,22 @@ from cardbatch.domain.cycle.statement import Statement
 from cardbatch.domain.product import (
     CASH,
     COMPONENTS,
-    FEES,
-    INSTALMENTS,
+    FEE,
+    INSTALMENT,
     INTEREST,
-    PURCHASES,
+    LATE_FEE,
+    PURCHASE,
     ProductTerms,
 )
 from cardbatch.money import round_half_up_fen
 
 ONE_DAY = timedelta(days=1)
-KIND_COMPONENT = {"purchase": PURCHASES, "cash_advance": CASH, "fee": FEES}
+KIND_COMPONENT = {
+    "purchase": PURCHASE,
+    "cash_advance": CASH,
+    "fee": FEE,
+    "late_fee": LATE_FEE,
+}
 PAYMENT_KINDS = ("payment", "credit")
 EVENTS_PER_PERIOD_MAX = 10_000
 SEQ_STATEMENT_DAY = 10**9  # postings of the statement date itself come after its transactions
@@ -170,10 +176,10 @@ def run_account_period(
         if kind in PAYMENT_KINDS:
             run.pay(when, amount_fen)
         else:
-            run.charge(KIND_COMPONENT.get(kind, FEES), when, seq, amount_fen)
+            run.charge(KIND_COMPONENT[kind], when, seq, amount_fen)
     end = state.period_end
-    run.charge(INSTALMENTS, end, SEQ_STATEMENT_DAY, state.instalment_principal_fen)
-    run.charge(FEES, end, SEQ_STATEMENT_DAY + 1, state.instalment_fee_fen)
+    run.charge(INSTALMENT, end, SEQ_STATEMENT_DAY, state.instalment_principal_fen)
+    run.charge(FEE, end, SEQ_STATEMENT_DAY + 1, state.instalment_fee_fen)
     lines = tuple(run.interest_lines(grace))
     full_balance = terms.interest_mode == "full_balance"
     retro_fen_days = state.retro_fen_days if applies and full_balance else 0
