@@ -48,7 +48,10 @@ class RowReject:
 
     @property
     def message(self) -> str:
-        return "; ".join(f"{issue.field}: {issue.message}" for issue in self.issues)
+        return "; ".join(
+            issue.message if issue.field == ROW_FIELD else f"{issue.field}: {issue.message}"
+            for issue in self.issues
+        )
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ class RejectsWriter:
             if self.reader.format == "csv":
                 self._csv = csv.writer(self._text, lineterminator="\n")
             self._emit(self._header() + trailing, delimiter)
-        reasons = [neutralise(cell) for cell in _reason_cells(reject, delimiter)]
+        plain = None if self.reader.format == "csv" else delimiter
+        reasons = [neutralise(cell) for cell in _reason_cells(reject, plain)]
         self._emit(self._cells(row) + reasons + trailing, delimiter)
 
     def _emit(self, cells: list[str], delimiter: str) -> None:

@@ -1,0 +1,76 @@
+"""Store access for imports: chunked key lookups, bulk inserts, updates, the imports record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select
+
+from cardbatch.store.tables_ingest import imports
+
+KEY_LOOKUP_CHUNK = 500
+PG_COPY_MIN_ROWS = 200
+
+
+def lookup(
+    conn: Connection, table: Table, key: str, values: Iterable[Any], columns: Sequence[str]
+) -> dict[Any, dict[str, Any]]:
+    """Rows of ``table`` whose ``key`` is in ``values``: key value -> {column: value}."""
+    wanted = sorted(set(values))
+    found: dict[Any, dict[str, Any]] = {}
+    selected = [table.c[name] for name in columns]
+    for start in range(0, len(wanted), KEY_LOOKUP_CHUNK):
+        part = wanted[start : start + KEY_LOOKUP_CHUNK]
+        for row in conn.execute(select(*selected).where(table.c[key].in_(part))):
+            mapping = dict(row._mapping)
+            found[mapping[key]] = mapping
+    return found
+
+
+def is_empty(conn: Connection, table: Table) -> bool:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def bulk_insert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert rows by the fastest path: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql" and len(rows) >= PG_COPY_MIN_ROWS:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    placeholders = ", ".join(mark for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", list(rows))
+
+
+def update_rows(
+    conn: Connection, table: Table, key: str, changes: Sequence[dict[str, Any]]
+) -> None:
+    """Update rows by ``key``; each change dict holds the key and the columns to set."""
+    for change in changes:
+        values = {name: value for name, value in change.items() if name != key}
+        conn.execute(table.update().where(table.c[key] == change[key]).values(**values))
+
+
+def earlier_imports(conn: Connection, content_sha256: str) -> list[tuple[int, int]]:
+    """(import_id, duplicate_seq) of earlier imports of the same content, oldest first."""
+    query = (
+        select(imports.c.import_id, imports.c.duplicate_seq)
+        .where(imports.c.content_sha256 == content_sha256)
+        .order_by(imports.c.duplicate_seq)
+    )
+    return [(row[0], row[1]) for row in conn.execute(query)]
+
+
+def record_import(conn: Connection, values: dict[str, Any]) -> int:
+    """Insert the import's row (the unique content hash is checked by the store)."""
+    result = conn.execute(imports.insert().values(**values).returning(imports.c.import_id))
+    return int(result.scalar_one())
