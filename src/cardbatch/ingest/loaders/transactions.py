@@ -43,10 +43,20 @@ class TransactionsLoader:
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()
         rows = list(frame.iter_rows(named=True))
-        by_id = lookup(conn, card_accounts, "account_id",
-                       [r["account_id"] for r in rows if r["account_id"]], _ACCOUNT_COLUMNS)
-        by_card = lookup(conn, card_accounts, "card_number",
-                         [r["card_number"] for r in rows if r["card_number"]], _ACCOUNT_COLUMNS)
+        by_id = lookup(
+            conn,
+            card_accounts,
+            "account_id",
+            [r["account_id"] for r in rows if r["account_id"]],
+            _ACCOUNT_COLUMNS,
+        )
+        by_card = lookup(
+            conn,
+            card_accounts,
+            "card_number",
+            [r["card_number"] for r in rows if r["card_number"]],
+            _ACCOUNT_COLUMNS,
+        )
         keys = [transaction_key(r["txn_id"]) for r in rows]
         posted = lookup(conn, journal_entries, "idempotency_key", keys,
                         ("idempotency_key", "content_hash"))  # fmt: skip
