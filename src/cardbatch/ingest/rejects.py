@@ -51,6 +51,17 @@ def _reason_cells(reject: RowReject, delimiter: str | None = None) -> list[str]:
     return cells
 
 
+def _whole_chars(raw: bytes, width: int, codec: str) -> bytes:
+    """At most ``width`` bytes of ``raw`` without a character cut at the end."""
+    for end in range(min(width, len(raw)), max(0, width - 4), -1):
+        try:
+            raw[:end].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return raw[:end]
+    return raw[:width]
+
+
 class RejectsWriter:
     """Collects rejected rows of one import into a temporary file; ``commit`` publishes it."""
 
@@ -123,7 +134,7 @@ class RejectsWriter:
         codec = self.reader.encoding or "utf-8"
         codec = "utf-8" if codec == "utf-8-sig" else codec
         width = self.columns.record_width
-        record = raw[:width].ljust(width)
+        record = _whole_chars(raw, width, codec).ljust(width)
         reasons = "|" + "|".join(_reason_cells(reject, "|"))
         if self._binary is None:
             self._binary = self.temp_path.open("wb")

@@ -210,7 +210,9 @@ class _Import:
         for index, reject in sorted(rejects, key=lambda item: item[0]):
             raw = chunk.raws[index] if chunk.raws is not None else None
             self.writer.write(chunk.rows[index], reject, raw)
-        self._count(len(chunk), rejects, checked.warnings + outcome.warnings, outcome)
+        rejected_lines = {reject.line for _, reject in rejects}
+        warnings = [w for w in checked.warnings + outcome.warnings if w.line not in rejected_lines]
+        self._count(len(chunk), rejects, warnings, outcome)
         self.result.rows_fast += checked.fast_rows
 
     def _count(
