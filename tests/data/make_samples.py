@@ -65,36 +65,47 @@ def examples() -> None:
 
 def valid() -> None:
     # GBK, Chinese headers in another order, an extra column, full-width and messy values.
-    write(VALID / "customers_gbk_zh_messy.csv", """姓名,客户号,证件号码,手机号码,城市,信用评分,备注
+    write(
+        VALID / "customers_gbk_zh_messy.csv",
+        """姓名,客户号,证件号码,手机号码,城市,信用评分,备注
 "张 三",C001,１１０１０５１９４９１２３１００２ｘ,+86 138-0013-8000,北京　,720,老客户
 李四,C002,360426199101010071,139 1234 5678,南昌,680,
 王芳,C003,310101198503150029,0086-137-0000-1111,上海,,"备注,带逗号"
 Zhang  Wei,Ｃ００４,440305199002020015,,深圳,590,
 陈静,C005,330106198807070023,１８６１２３４５６７８,杭州,８１０,
-""", "gbk")
+""",
+        "gbk",
+    )
     # UTF-8 with BOM, tab-separated, English headers written the way people write them.
     write(VALID / "customers_utf8_bom_en.tsv", codecs.BOM_UTF8.decode() + "\n".join([
         "Customer ID\tName\tID Number\tPhone\tCity\tCredit-Score",
         *("\t".join(row) for row in CUSTOMERS),
     ]) + "\n")  # fmt: skip
     # GBK pipe file with a trailing delimiter, Chinese statuses and three date forms.
-    write(VALID / "deposits_gbk_trailing_pipe.txt", """账号|户名|客户号|余额|状态|开户日期|
+    write(
+        VALID / "deposits_gbk_trailing_pipe.txt",
+        """账号|户名|客户号|余额|状态|开户日期|
 D001|张三|C001|5000.00|正常|2020/1/5|
 D002|李四|C002|1200.5|正常|20210630|
 D003|王芳|C003|0.00|正常|2022年2月1日|
 D005|陈静|C005|￥300|冻结|2019.11.11|
 D900|某某科技有限公司||1,000,000.00|正常|2018-01-01|
-""", "gbk")
+""",
+        "gbk",
+    )
     accounts_xlsx(VALID / "accounts_numeric_cells.xlsx")
     write(VALID / "transactions_gbk_fixed.dat", fixed_transactions(), "gbk")
-    write(VALID / "transactions_utf8_en.csv", """txn_id,account_id,card_number,type,amount,txn_date,posting_date,description
+    write(
+        VALID / "transactions_utf8_en.csv",
+        """txn_id,account_id,card_number,type,amount,txn_date,posting_date,description
 T0001,A001,,purchase,"1,000.00",20240329,20240330,超市购物
 T0002,A002,,cash,¥500,2024/3/30,2024/3/30,ATM取现
 T0003,A001,,refund,100,2024-03-30,2024-03-31,退货
 T0004,A001,,payment,200.0,2024-03-31,2024-03-31,柜面还款
 T0005,,6222 0210 0000 0021,purchase,88.80,2024-03-31,2024-03-31,咖啡
 T0006,A004,6222021000000039,purchase,66.00,2024-03-31,2024-03-31,书店
-""")
+""",
+    )
 
 
 def accounts_xlsx(path: Path) -> None:
@@ -141,7 +152,9 @@ def fixed_transactions() -> str:
 
 
 def invalid() -> None:
-    write(INVALID / "customers_dirty_en.csv", """customer_id,name,id_number,phone,city,credit_score
+    write(
+        INVALID / "customers_dirty_en.csv",
+        """customer_id,name,id_number,phone,city,credit_score
 C101,赵六,110105194912310021,13800000001,北京,
 C102,钱七,110105194913310028,13800000002,北京,
 C103,孙八,990105194912310023,13800000003,北京,
@@ -154,9 +167,12 @@ C108,"=HYPERLINK(""http://x"")",12345,13800000009,北京,
 C109,王二,110105198001010040,13800000010,北京,720,extra
 C110,冯三,110105198001010059,13800000011,上海,1200
 C111,陈四,11010819750606003X,13800000012,上海,
-""")
+""",
+    )
     accounts_dirty_xlsx(INVALID / "accounts_dirty.xlsx")
-    write(INVALID / "deposits_dirty_gbk.txt", """账号|户名|客户号|余额|状态|
+    write(
+        INVALID / "deposits_dirty_gbk.txt",
+        """账号|户名|客户号|余额|状态|
 D101|赵钱|C001|100.00|正常|
 D102|李四|C002|-5.00|正常|
 D103|王芳|C003|10.00|挂失|
@@ -164,8 +180,12 @@ D104|无名|C999|1.00|正常|
 D105|陈静|C005|20.00|正常|
 D105|陈静|C005|20.00|正常|
 D106|@SUM(A1)|||正常|
-""", "gbk")
-    write(INVALID / "transactions_dirty.csv", """txn_id,account_id,card_number,txn_type,amount,txn_date,post_date,description
+""",
+        "gbk",
+    )
+    write(
+        INVALID / "transactions_dirty.csv",
+        """txn_id,account_id,card_number,txn_type,amount,txn_date,post_date,description
 X001,A999,,purchase,10.00,2024-03-30,2024-03-30,x
 X002,A001,,transfer,10.00,2024-03-30,2024-03-30,x
 X003,A001,,purchase,0.00,2024-03-30,2024-03-30,x
@@ -181,7 +201,8 @@ X011,A001,,purchase,1.00,2024/3/30,20240330,-cmd
 X012,A002,,payment,abc,2024-03-30,2024-03-30,x
 T0001,A001,,purchase,999.00,2024-03-29,2024-03-30,超市购物
 T0002,A002,,cash_advance,500.00,2024-03-30,2024-03-30,ATM取现
-""")
+""",
+    )
     # The 40-byte description ends in the middle of "中": a character cut by the boundary.
     split = fixed_record("X201", "A001", "", "消费", "10.00", "2024-03-30", "2024-03-30")
     split += "x" * 39 + "中文"
@@ -212,7 +233,9 @@ def accounts_dirty_xlsx(path: Path) -> None:
 
 
 def whole_file() -> None:
-    write(WHOLE / "customers_missing_id_number.csv", "customer_id,name,phone\nC1,张三,13800138000\n")
+    write(
+        WHOLE / "customers_missing_id_number.csv", "customer_id,name,phone\nC1,张三,13800138000\n"
+    )
     (WHOLE / "customers_latin1.csv").write_bytes(
         b"customer_id,name,id_number\nC1,Jos\xe9,11010519491231002X\n"
     )

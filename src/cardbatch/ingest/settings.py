@@ -11,7 +11,6 @@ from dataclasses import dataclass, fields, replace
 
 FILE_BYTES_MAX_DEFAULT = 2 * 1024**3
 CHUNK_ROWS_DEFAULT = 50_000
-FIELD_CHARS_MAX_DEFAULT = 1_000
 ERRORS_LISTED_MAX_DEFAULT = 100
 
 
@@ -21,7 +20,6 @@ class IngestSettings:
 
     file_bytes_max: int = FILE_BYTES_MAX_DEFAULT
     chunk_rows: int = CHUNK_ROWS_DEFAULT
-    field_chars_max: int = FIELD_CHARS_MAX_DEFAULT
     errors_listed_max: int = ERRORS_LISTED_MAX_DEFAULT
 
 
@@ -29,7 +27,6 @@ class IngestSettings:
 SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "file_bytes_max": ("bytes", "largest input file accepted; larger files are refused whole"),
     "chunk_rows": ("rows", "rows read, validated and written per chunk (bounds memory)"),
-    "field_chars_max": ("characters", "longest cell accepted in a delimited file"),
     "errors_listed_max": ("rows", "rejects and warnings listed in the JSON result"),
 }
 
