@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sample file contents are kept as they appear in the files)
 """Writes the sample files under examples/ and tests/data/ (run once; the files are committed).
 
 ``python -m tests.data.make_samples`` rewrites them. Kept so that the binary and

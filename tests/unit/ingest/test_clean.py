@@ -116,7 +116,7 @@ def test_missing_required_value() -> None:
 
 
 _cells = st.text(
-    alphabet=st.sampled_from(list("ab1 　ＡＺ０９，。、'=+-@\t\r\n张三“”《》【】") + ["\u00a0"]),
+    alphabet=st.sampled_from([*"ab1 　ＡＺ０９，。、'=+-@\t\r\n张三“”《》【】", "\u00a0"]),
     max_size=12,
 )
 

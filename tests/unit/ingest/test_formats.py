@@ -108,7 +108,7 @@ def test_xlsx_cells_become_text_as_typed(tmp_path: Path) -> None:
     sheet.append(["C1", "张三", "11010519491231002X"])
     path = tmp_path / "f.xlsx"
     book.save(path)
-    reader, header = open_reader(path, CUSTOMERS)
+    reader, _ = open_reader(path, CUSTOMERS)
     assert reader.format == "xlsx"
     (chunk,) = list(reader.chunks(10))
     assert chunk.rows == [["C1", "张三", "11010519491231002X"]] and chunk.lines == [2]
@@ -131,8 +131,8 @@ def test_fixed_width_counts_bytes_and_finds_cut_characters(tmp_path: Path) -> No
     ("data", "code"),
     [
         (b"", "empty"),
-        ("customer_id,name\nC1,x\n".encode(), "missing_column"),
-        ("a,b,c\n1,2,3\n".encode(), "no_header"),
+        (b"customer_id,name\nC1,x\n", "missing_column"),
+        (b"a,b,c\n1,2,3\n", "no_header"),
         (f"{HEADER}\n{ROW}\n".encode("utf-16"), "encoding"),
         (b"customer_id,name,id_number\nC1,Jos\xe9,x\n", "encoding"),
     ],
