@@ -82,15 +82,22 @@ class RejectsWriter:
         self._sheet: Any = None
         self._csv: Any = None
 
-    def write(self, row: list[str], reject: RowReject, raw: bytes | None = None) -> None:
-        """Add one rejected row: its cells as read (or, fixed-width, its bytes)."""
+    def write(
+        self, row: list[str], reject: RowReject, raw: bytes | None = None, ragged: bool = False
+    ) -> None:
+        """Add one rejected row: its cells as read (or, fixed-width, its bytes).
+
+        A ``ragged`` row (more or fewer cells than the header) is written with all
+        its cells as read, so the reason columns do not line up and the row stays
+        rejected until someone fixes it; nothing is silently dropped or padded.
+        """
         fmt = self.reader.format
         if fmt == "fixed":
             self._write_fixed(raw if raw is not None else b"", reject)
         elif fmt == "xlsx":
             self._write_xlsx(row, reject)
         else:
-            self._write_delimited(row, reject)
+            self._write_delimited(row, reject, ragged)
         self.rows_written += 1
 
     def _cells(self, row: list[str]) -> list[str]:
@@ -99,7 +106,7 @@ class RejectsWriter:
     def _header(self) -> list[str]:
         return [self.reader.header[index] for index in self._keep] + list(REJECT_COLUMNS)
 
-    def _write_delimited(self, row: list[str], reject: RowReject) -> None:
+    def _write_delimited(self, row: list[str], reject: RowReject, ragged: bool) -> None:
         assert isinstance(self.reader, DelimitedReader)
         trailing = [""] if self.reader.trailing_delimiter else []
         delimiter = self.reader.delimiter
@@ -111,7 +118,8 @@ class RejectsWriter:
             self._emit(self._header() + trailing, delimiter)
         plain = None if self.reader.format == "csv" else delimiter
         reasons = [neutralise(cell) for cell in _reason_cells(reject, plain)]
-        self._emit(self._cells(row) + reasons + trailing, delimiter)
+        cells = [neutralise(cell) for cell in row] if ragged else self._cells(row)
+        self._emit(cells + reasons + trailing, delimiter)
 
     def _emit(self, cells: list[str], delimiter: str) -> None:
         assert self._text is not None

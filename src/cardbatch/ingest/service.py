@@ -209,7 +209,8 @@ class _Import:
         rejects.extend(outcome.rejects)
         for index, reject in sorted(rejects, key=lambda item: item[0]):
             raw = chunk.raws[index] if chunk.raws is not None else None
-            self.writer.write(chunk.rows[index], reject, raw)
+            ragged = chunk.ragged.get(index)
+            self.writer.write(ragged or chunk.rows[index], reject, raw, ragged is not None)
         rejected_lines = {reject.line for _, reject in rejects}
         warnings = [w for w in checked.warnings + outcome.warnings if w.line not in rejected_lines]
         self._count(len(chunk), rejects, warnings, outcome)

@@ -21,12 +21,15 @@ class Chunk:
     file column order (for fixed-width files: in layout order). ``issues[i]`` is
     set when the record could not be split into cells properly (wrong number of
     fields, a character cut by a fixed-width boundary); such rows are rejected
-    without further checks. ``raws`` keeps fixed-width records' original bytes.
+    without further checks; ``ragged`` keeps their cells exactly as read (``rows``
+    holds them padded or cut to the header's width). ``raws`` keeps fixed-width
+    records' original bytes.
     """
 
     lines: list[int] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     issues: dict[int, FieldIssue] = field(default_factory=dict)
+    ragged: dict[int, list[str]] = field(default_factory=dict)
     raws: list[bytes] | None = None
 
     def __len__(self) -> int:

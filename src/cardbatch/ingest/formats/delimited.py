@@ -79,6 +79,7 @@ class DelimitedReader:
                     chunk.issues[len(chunk)] = FieldIssue(
                         ROW_FIELD, "field_count", f"{len(row)} fields, the header has {width}"
                     )
+                    chunk.ragged[len(chunk)] = row
                     row = (row + [""] * width)[:width]
                 chunk.lines.append(line)
                 chunk.rows.append(row)
