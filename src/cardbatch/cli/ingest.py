@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -32,8 +32,9 @@ from cardbatch.ingest.columns import Kind
 from cardbatch.ingest.errors import WholeFileError
 from cardbatch.ingest.formats.base import FORMATS
 from cardbatch.ingest.formats.encoding import ENCODINGS
-from cardbatch.ingest.service import ImportResult, import_file
-from cardbatch.ingest.settings import settings_from_env
+
+if TYPE_CHECKING:
+    from cardbatch.ingest.service import ImportResult
 
 REJECTS_SHOWN_MAX = 10
 
@@ -63,6 +64,9 @@ def import_cmd(
     as_: AsOpt = None,
 ) -> None:
     """Import customers, card accounts, deposit accounts or the day's transactions."""
+    from cardbatch.ingest.service import import_file  # Polars loads only for this command
+    from cardbatch.ingest.settings import settings_from_env
+
     st = state(ctx, db, json_, as_)
     day = _parse_date(business_date)
     try:
