@@ -42,6 +42,11 @@ HALF_WIDTH: dict[str, str] = {
     **IDEOGRAPHIC_PUNCTUATION,
 }
 _HALF_WIDTH_TABLE = str.maketrans(HALF_WIDTH)
+_HALF_WIDTH_CLASS = (
+    "[\uff01-\uff5e"
+    + "".join(re.escape(char) for char in HALF_WIDTH if not 0xFF01 <= ord(char) <= 0xFF5E)
+    + "]"
+)
 STRIP_CHARS = " \t\r\n"
 # A rejects file prefixes cells that a spreadsheet would run with an apostrophe;
 # reading such a cell back removes it again.
@@ -93,15 +98,30 @@ def clean_name(text: str) -> str:
     return text
 
 
-def text_expr(column: str) -> pl.Expr:
-    """The Polars form of :func:`clean_text` for a column of raw strings."""
-    cleaned = (
-        pl.col(column)
-        .str.replace(_UNQUOTE_RE, "${1}")
-        .str.replace_many(HALF_WIDTH)
-        .str.strip_chars(STRIP_CHARS)
-    )
+def text_expr(column: str, *, half_width: bool = True, unquote: bool = True) -> pl.Expr:
+    """The Polars form of :func:`clean_text` for a column of raw strings.
+
+    ``half_width`` and ``unquote`` may be turned off for a column known (by
+    :func:`text_needs`) to hold no character they would change.
+    """
+    cleaned = pl.col(column)
+    if unquote:
+        cleaned = cleaned.str.replace(_UNQUOTE_RE, "${1}")
+    if half_width:
+        cleaned = cleaned.str.replace_many(HALF_WIDTH)
+    cleaned = cleaned.str.strip_chars(STRIP_CHARS)
     return pl.when(cleaned == "").then(None).otherwise(cleaned).alias(column)
+
+
+def text_needs(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool, bool]]:
+    """Per column: (holds a character to map to half-width, holds a quoted formula lead)."""
+    if not columns or frame.height == 0:
+        return {column: (False, False) for column in columns}
+    flags = frame.select(
+        *(pl.col(c).str.contains(_HALF_WIDTH_CLASS).any().alias(f"h:{c}") for c in columns),
+        *(pl.col(c).str.contains(_UNQUOTE_RE).any().alias(f"q:{c}") for c in columns),
+    ).row(0, named=True)
+    return {c: (bool(flags[f"h:{c}"]), bool(flags[f"q:{c}"])) for c in columns}
 
 
 def name_expr(column: str) -> pl.Expr:

@@ -32,9 +32,10 @@ from cardbatch.ingest.validate import INDEX, LINE, validate_chunk
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
-from cardbatch.store.ingest_repo import earlier_imports, record_import
+from cardbatch.store.ingest_repo import earlier_imports, record_import, sqlite_cache
 
 HASH_BLOCK_BYTES = 1 << 20
+HASH_SEED = 20240305
 # Keys that must be unique inside one file, checked in this order.
 DEDUPE_KEYS: dict[Kind, tuple[str, ...]] = {
     Kind.CUSTOMERS: ("customer_id", "id_number"),
@@ -177,7 +178,8 @@ class _Import:
                 result.refused = True
                 return result
         try:
-            self._stream(conn, content_sha256)
+            with sqlite_cache(conn, self.settings.sqlite_cache_mb):
+                self._stream(conn, content_sha256)
         except BaseException:
             self.writer.abort()
             raise
@@ -209,8 +211,8 @@ class _Import:
         rejects.extend(outcome.rejects)
         for index, reject in sorted(rejects, key=lambda item: item[0]):
             raw = chunk.raws[index] if chunk.raws is not None else None
-            ragged = chunk.ragged.get(index)
-            self.writer.write(ragged or chunk.rows[index], reject, raw, ragged is not None)
+            ragged = index in chunk.ragged
+            self.writer.write(chunk.cells_as_read(index), reject, raw, ragged)
         rejected_lines = {reject.line for _, reject in rejects}
         warnings = [w for w in checked.warnings + outcome.warnings if w.line not in rejected_lines]
         self._count(len(chunk), rejects, warnings, outcome)
@@ -250,28 +252,58 @@ class _Import:
                 )  # fmt: skip
 
     def _dedupe(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RowReject]]]:
-        """Drop rows whose key an earlier row of the file already had."""
+        """Drop rows whose key an earlier row of the file already had.
+
+        Keys seen so far are kept with a 64-bit hash; a hash hit is only a
+        candidate, confirmed by comparing the keys themselves.
+        """
         rejects: list[tuple[int, RowReject]] = []
         for key in DEDUPE_KEYS[self.columns.kind]:
+            frame = frame.with_columns(pl.col(key).hash(seed=HASH_SEED).alias("_hash"))
             earlier = self.seen.get(key)
-            if earlier is None:
-                earlier = pl.DataFrame(schema={key: pl.String, "_first": pl.Int64})
-            marked = (
-                frame.join(earlier, on=key, how="left", nulls_equal=False)
-                .with_columns(pl.col(LINE).first().over(key).alias("_in_chunk"))
-                .with_columns(pl.coalesce("_first", "_in_chunk").alias("_first"))
-                .sort(INDEX)
-            )
-            duplicate = pl.col(key).is_not_null() & (pl.col("_first") != pl.col(LINE))
-            for row in marked.filter(duplicate).select(INDEX, LINE, "_first").iter_rows():
-                issue = FieldIssue(key, "duplicate_in_file", f"same {key} as line {row[2]}")
-                rejects.append((row[0], RowReject(row[1], (issue,))))
-            frame = marked.filter(~duplicate).drop("_first", "_in_chunk")
+            candidate = ~pl.col(key).is_first_distinct()
+            if earlier is not None:
+                candidate = candidate | pl.col("_hash").is_in(earlier.get_column("_hash").implode())
+            candidates = frame.filter(candidate & pl.col(key).is_not_null())
+            if candidates.height:
+                duplicates = self._duplicates(frame, candidates, key, earlier)
+                for index, line, first in duplicates.iter_rows():
+                    issue = FieldIssue(key, "duplicate_in_file", f"same {key} as line {first}")
+                    rejects.append((index, RowReject(line, (issue,))))
+                frame = frame.filter(~pl.col(INDEX).is_in(duplicates.get_column(INDEX).implode()))
+            frame = frame.drop("_hash")
         for key in DEDUPE_KEYS[self.columns.kind]:
-            new = frame.filter(pl.col(key).is_not_null()).select(key, pl.col(LINE).alias("_first"))
+            new = frame.filter(pl.col(key).is_not_null()).select(
+                pl.col(key).hash(seed=HASH_SEED).alias("_hash"), key, pl.col(LINE).alias("_first")
+            )
             old = self.seen.get(key)
-            self.seen[key] = new if old is None else pl.concat([old, new])
+            self.seen[key] = new if old is None else pl.concat([old, new], rechunk=False)
         return frame, rejects
+
+    @staticmethod
+    def _duplicates(
+        frame: pl.DataFrame, candidates: pl.DataFrame, key: str, earlier: pl.DataFrame | None
+    ) -> pl.DataFrame:
+        """(index, line, first line) of the candidates that repeat an earlier row's key."""
+        keys = candidates.get_column(key)
+        firsts = (
+            frame.filter(pl.col(key).is_in(keys.implode()))
+            .group_by(key)
+            .agg(pl.col(LINE).min().alias("_in_chunk"))
+        )
+        marked = candidates.join(firsts, on=key, how="left")
+        if earlier is not None:
+            before = earlier.filter(pl.col("_hash").is_in(candidates.get_column("_hash").implode()))
+            before = before.group_by(key).agg(pl.col("_first").min())
+            marked = marked.join(before, on=key, how="left")
+        else:
+            marked = marked.with_columns(pl.lit(None, dtype=pl.Int64).alias("_first"))
+        first = pl.coalesce("_first", "_in_chunk")
+        return (
+            marked.filter(first != pl.col(LINE))
+            .select(INDEX, LINE, first.alias("first"))
+            .sort(INDEX)
+        )
 
     def _record(self, content_sha256: str, seq: int, duplicate_of: int | None) -> dict[str, Any]:
         result = self.result

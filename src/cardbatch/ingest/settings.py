@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 FILE_BYTES_MAX_DEFAULT = 2 * 1024**3
 CHUNK_ROWS_DEFAULT = 50_000
 ERRORS_LISTED_MAX_DEFAULT = 100
+SQLITE_CACHE_MB_DEFAULT = 256
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class IngestSettings:
     file_bytes_max: int = FILE_BYTES_MAX_DEFAULT
     chunk_rows: int = CHUNK_ROWS_DEFAULT
     errors_listed_max: int = ERRORS_LISTED_MAX_DEFAULT
+    sqlite_cache_mb: int = SQLITE_CACHE_MB_DEFAULT
 
 
 # name -> (unit, help); docs/ingest.md has the same table and a test keeps them in step.
@@ -28,6 +30,7 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "file_bytes_max": ("bytes", "largest input file accepted; larger files are refused whole"),
     "chunk_rows": ("rows", "rows read, validated and written per chunk (bounds memory)"),
     "errors_listed_max": ("rows", "rejects and warnings listed in the JSON result"),
+    "sqlite_cache_mb": ("MB", "SQLite page cache while an import runs (restored after)"),
 }
 
 

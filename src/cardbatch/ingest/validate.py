@@ -31,6 +31,7 @@ from cardbatch.ingest.clean import (
     clean_value,
     name_expr,
     text_expr,
+    text_needs,
 )
 from cardbatch.ingest.columns import Column, ColumnSet, FieldType, HeaderMap
 from cardbatch.ingest.errors import FieldIssue, RowReject, RowWarning
@@ -39,7 +40,6 @@ from cardbatch.money import AMOUNT_FEN_MAX
 
 LINE = "_line"
 INDEX = "_i"
-_RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RIC_CHECK = "10X98765432"
 CARD_WIDTH = 19
 # Region code + birth year -> valid (stdnum's table of counties and when they existed).
@@ -70,18 +70,27 @@ class ChunkResult:
 
 def raw_frame(chunk: Chunk, columns: ColumnSet, header: HeaderMap) -> pl.DataFrame:
     """The chunk's cells by canonical column name (missing columns null), with line and index."""
-    data: dict[str, list[str] | list[int] | list[None]] = {
-        LINE: chunk.lines,
-        INDEX: list(range(len(chunk))),
-    }
+    schema = {LINE: pl.Int64, INDEX: pl.Int64, **{c.name: pl.String for c in columns.columns}}
+    base = pl.DataFrame({LINE: chunk.lines, INDEX: range(len(chunk))},
+                        schema={LINE: pl.Int64, INDEX: pl.Int64})  # fmt: skip
+    if chunk.cells is not None:
+        cells = chunk.cells
+        picked = {
+            column.name: cells.list.get(header.positions[column.name], null_on_oob=True)
+            if column.name in header.positions
+            else pl.Series([None] * len(chunk), dtype=pl.String)
+            for column in columns.columns
+        }
+        return base.with_columns(**picked).select(list(schema))
+    data: dict[str, list[str] | list[None]] = {}
     for column in columns.columns:
         position = header.positions.get(column.name)
         if position is None:
             data[column.name] = [None] * len(chunk)
         else:
             data[column.name] = [row[position] for row in chunk.rows]
-    schema = {LINE: pl.Int64, INDEX: pl.Int64, **{c.name: pl.String for c in columns.columns}}
-    return pl.DataFrame(data, schema=schema)
+    strings = {column.name: pl.String for column in columns.columns}
+    return base.with_columns(pl.DataFrame(data, schema=strings))
 
 
 def validate_chunk(chunk: Chunk, columns: ColumnSet, header: HeaderMap) -> ChunkResult:
@@ -89,16 +98,16 @@ def validate_chunk(chunk: Chunk, columns: ColumnSet, header: HeaderMap) -> Chunk
     raw = raw_frame(chunk, columns, header)
     if chunk.issues:
         raw = raw.filter(~pl.col(INDEX).is_in(list(chunk.issues)))
-    cleaned = raw.with_columns(_text_exprs(columns))
+    cleaned = raw.with_columns(_text_exprs(columns, raw))
     checked = cleaned.with_columns(_fast_exprs(columns, cleaned))
     ok = pl.all_horizontal([pl.col(f"ok:{c.name}") for c in columns.columns])
     value_cols = [LINE, INDEX, *(pl.col(f"v:{c.name}").alias(c.name) for c in columns.columns)]
     fast = checked.filter(ok).select(value_cols)
-    slow_indexes = checked.filter(~ok).get_column(INDEX).to_list()
+    slow = checked.filter(~ok)
     result = ChunkResult(accepted=fast, fast_rows=fast.height)
     for index, issue in sorted(chunk.issues.items()):
         result.rejects.append((index, RowReject(chunk.lines[index], (issue,))))
-    slow_rows = _slow_path(chunk, columns, header, slow_indexes, result)
+    slow_rows = _slow_path(chunk, columns, header, slow, result)
     if slow_rows:
         schema: dict[str, type[pl.DataType]] = {LINE: pl.Int64, INDEX: pl.Int64}
         schema.update({c.name: dtype_of(c) for c in columns.columns})
@@ -108,14 +117,19 @@ def validate_chunk(chunk: Chunk, columns: ColumnSet, header: HeaderMap) -> Chunk
 
 
 def _slow_path(
-    chunk: Chunk, columns: ColumnSet, header: HeaderMap, indexes: list[int], result: ChunkResult
+    chunk: Chunk, columns: ColumnSet, header: HeaderMap, slow: pl.DataFrame, result: ChunkResult
 ) -> list[tuple[Value, ...]]:
-    """The scalar rules for rows the fast pass did not accept; returns the rows they accept."""
+    """The scalar rules for rows the fast pass did not accept; returns the rows they accept.
+
+    Fields that passed the fast checks keep their fast value (the same the scalar
+    rules give); only the others go through the scalar rules.
+    """
     accepted: list[tuple[Value, ...]] = []
-    for index in indexes:
-        row = chunk.rows[index]
+    for checked in slow.iter_rows(named=True):
+        index = checked[INDEX]
+        known = {name: checked[f"v:{name}"] for name in columns.names if checked[f"ok:{name}"]}
+        values, issues, warnings = validate_row(chunk.row(index), columns, header, known)
         line = chunk.lines[index]
-        values, issues, warnings = validate_row(row, columns, header)
         if issues:
             result.rejects.append((index, RowReject(line, tuple(issues))))
             continue
@@ -125,13 +139,22 @@ def _slow_path(
 
 
 def validate_row(
-    row: list[str], columns: ColumnSet, header: HeaderMap
+    row: list[str],
+    columns: ColumnSet,
+    header: HeaderMap,
+    known: dict[str, Value] | None = None,
 ) -> tuple[list[Value], list[FieldIssue], list[FieldIssue]]:
-    """The scalar rules for one row: typed values, issues (reject) and warnings."""
+    """The scalar rules for one row: typed values, issues (reject) and warnings.
+
+    ``known`` holds values already checked (by the fast pass) for some columns.
+    """
     values: list[Value] = []
     issues: list[FieldIssue] = []
     warnings: list[FieldIssue] = []
     for column in columns.columns:
+        if known is not None and column.name in known:
+            values.append(known[column.name])
+            continue
         position = header.positions.get(column.name)
         raw = None if position is None else row[position]
         try:
@@ -149,12 +172,11 @@ def validate_row(
     return values, issues, warnings
 
 
-def _text_exprs(columns: ColumnSet) -> list[pl.Expr]:
-    exprs = []
-    for column in columns.columns:
-        expr = text_expr(column.name)
-        exprs.append(expr)
-    return exprs
+def _text_exprs(columns: ColumnSet, raw: pl.DataFrame) -> list[pl.Expr]:
+    needs = text_needs(raw, list(columns.names))
+    return [
+        text_expr(name, half_width=needs[name][0], unquote=needs[name][1]) for name in columns.names
+    ]
 
 
 def _fast_exprs(columns: ColumnSet, cleaned: pl.DataFrame) -> list[pl.Expr]:
@@ -259,9 +281,9 @@ def _fast_card(column: Column, text: pl.Expr, frame: pl.DataFrame) -> Fast:
 def _fast_ric(column: Column, text: pl.Expr, frame: pl.DataFrame) -> Fast:
     upper = text.str.to_uppercase()
     shaped = upper.str.contains(r"^[0-9]{17}[0-9X]$")
-    total = pl.lit(0, dtype=pl.Int64)
-    for position, weight in enumerate(_RIC_WEIGHTS):
-        total = total + _digit(upper, position) * weight
+    # sum(digit * 2^(17-i)) mod 11, and 13 = 2 (mod 11): the body read in base 13 (as stdnum).
+    body = pl.when(shaped).then(upper.str.slice(0, 17)).otherwise(None)
+    total = 2 * body.str.to_integer(base=13, strict=False)
     check = (total % 11).replace_strict(
         {i: char for i, char in enumerate(_RIC_CHECK)}, default=None, return_dtype=pl.String
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, Table, func, select
 
 from cardbatch.store.tables_ingest import imports
@@ -28,6 +30,24 @@ def lookup(
     return found
 
 
+@contextmanager
+def sqlite_cache(conn: Connection, cache_mb: int) -> Iterator[None]:
+    """A larger SQLite page cache for the duration of a bulk load (no-op elsewhere).
+
+    Inserting a million rows into tables with unique indexes otherwise thrashes
+    SQLite's default 2 MB cache. The previous size is restored afterwards.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-int(cache_mb) * 1024}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def is_empty(conn: Connection, table: Table) -> bool:
     return conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
 
@@ -49,6 +69,35 @@ def bulk_insert(
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     placeholders = ", ".join(mark for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", list(rows))
+
+
+def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+    """Insert a Polars frame whose columns are named as the table's.
+
+    PostgreSQL: one COPY of the frame written as CSV. SQLite: dates and times
+    become ISO text first (as the sqlite3 adapters would write them, but without
+    a Python object per cell), then one executemany.
+    """
+    if frame.height == 0:
+        return
+    names = ", ".join(frame.columns)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        data = frame.write_csv(include_header=False, null_value=r"\N")
+        sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(data.encode())
+        return
+    temporal = [
+        pl.col(name).dt.to_string("%Y-%m-%d" if dtype == pl.Date else "%Y-%m-%d %H:%M:%S%.6f%:z")
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Date or isinstance(dtype, pl.Datetime)
+    ]
+    frame = frame.with_columns(temporal) if temporal else frame
+    rows = list(zip(*(frame.get_column(name).to_list() for name in frame.columns), strict=True))
+    placeholders = ", ".join("?" for _ in frame.columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
 
 
 def update_rows(

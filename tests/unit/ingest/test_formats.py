@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from cardbatch.ingest.columns import CUSTOMERS, TRANSACTIONS
 from cardbatch.ingest.errors import WholeFileError
-from cardbatch.ingest.formats import open_reader
+from cardbatch.ingest.formats import Chunk, open_reader
 from cardbatch.ingest.formats.delimited import DelimitedReader
 from cardbatch.ingest.formats.encoding import detect_encoding
 from cardbatch.ingest.formats.xlsx import cell_text
@@ -19,6 +19,10 @@ from cardbatch.ingest.settings import IngestSettings
 
 HEADER = "customer_id,name,id_number"
 ROW = "C1,张三,11010519491231002X"
+
+
+def rows_of(chunk: Chunk) -> list[list[str]]:
+    return [chunk.row(index) for index in range(len(chunk))]
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -92,7 +96,7 @@ def test_trailing_pipe_is_recognised(tmp_path: Path) -> None:
     reader, _ = open_reader(write(tmp_path, "f.txt", text.encode()), CUSTOMERS)
     assert isinstance(reader, DelimitedReader) and reader.trailing_delimiter
     (chunk,) = list(reader.chunks(10))
-    assert chunk.rows == [["C1", "张三", "11010519491231002X"]]
+    assert rows_of(chunk) == [["C1", "张三", "11010519491231002X"]]
     assert chunk.issues == {}
 
 
@@ -111,7 +115,7 @@ def test_xlsx_cells_become_text_as_typed(tmp_path: Path) -> None:
     reader, _ = open_reader(path, CUSTOMERS)
     assert reader.format == "xlsx"
     (chunk,) = list(reader.chunks(10))
-    assert chunk.rows == [["C1", "张三", "11010519491231002X"]] and chunk.lines == [2]
+    assert rows_of(chunk) == [["C1", "张三", "11010519491231002X"]] and chunk.lines == [2]
 
 
 def test_fixed_width_counts_bytes_and_finds_cut_characters(tmp_path: Path) -> None:
@@ -123,7 +127,7 @@ def test_fixed_width_counts_bytes_and_finds_cut_characters(tmp_path: Path) -> No
     reader, _ = open_reader(write(tmp_path, "t.dat", data), TRANSACTIONS)
     assert reader.format == "fixed"
     (chunk,) = list(reader.chunks(10))
-    assert chunk.rows[0][3].strip() == "消费" and chunk.rows[0][7].strip() == "超市"
+    assert chunk.row(0)[3].strip() == "消费" and chunk.row(0)[7].strip() == "超市"
     assert chunk.issues[1].code == "field_split" and chunk.issues[1].field == "description"
 
 
@@ -150,3 +154,28 @@ def test_size_limit_is_a_setting(tmp_path: Path) -> None:
         open_reader(path, CUSTOMERS, settings=IngestSettings(file_bytes_max=10))
     assert info.value.code == "too_large"
     assert "file_bytes_max" in info.value.message
+
+
+@pytest.mark.parametrize("sep", [",", "|", "\t"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_bulk_and_csv_module_readers_agree(tmp_path: Path, sep: str, newline: str) -> None:
+    lines = [HEADER, "", ROW, "C2,  王五 ,x", " , ,", "C3,李四", "C4,a,b,c", "C5,张 三,y", ""]
+    text = newline.join(lines).replace(",", sep)
+    plain = write(tmp_path, "plain.txt", text.encode())
+    reader, _ = open_reader(plain, CUSTOMERS)
+    assert isinstance(reader, DelimitedReader) and reader.bulk
+    # the same file with one quoted cell must be read by the csv module (CSV only)
+    quoted = write(tmp_path, "quoted.csv", (text + newline + 'C9,"q",z').encode())
+    other, _ = open_reader(quoted, CUSTOMERS, fmt="csv") if sep == "," else (reader, None)
+    bulk_chunks = list(reader.chunks(3))
+    csv_chunks = [c for c in other.chunks(3)]
+    assert isinstance(other, DelimitedReader) and (other.bulk is (sep != ","))
+
+    def flat(chunks: list[Chunk]) -> list[tuple[int, list[str], list[str], str | None]]:
+        return [(c.lines[i], c.row(i), c.cells_as_read(i), c.issues[i].code if i in c.issues
+                 else None) for c in chunks for i in range(len(c))]  # fmt: skip
+
+    expected = flat(bulk_chunks)
+    assert [line for line, *_ in expected] == [3, 4, 6, 7, 8]
+    assert [code for *_, code in expected] == [None, None, "field_count", "field_count", None]
+    assert flat(csv_chunks)[: len(expected)] == expected

@@ -20,7 +20,7 @@ from cardbatch.ingest.columns import ColumnSet, HeaderMap, known_header_count, m
 from cardbatch.ingest.errors import WholeFileError
 from cardbatch.ingest.formats.base import DELIMITERS, FORMATS, Chunk, Reader
 from cardbatch.ingest.formats.delimited import DelimitedReader
-from cardbatch.ingest.formats.encoding import ENCODINGS, detect_encoding
+from cardbatch.ingest.formats.encoding import ENCODINGS, inspect_text
 from cardbatch.ingest.formats.fixed import FixedReader
 from cardbatch.ingest.formats.xlsx import XLSX_MAGIC, XlsxReader
 from cardbatch.ingest.settings import IngestSettings
@@ -48,14 +48,15 @@ def open_reader(
     if fmt == "xlsx" or (fmt == "auto" and magic == XLSX_MAGIC):
         xlsx = XlsxReader(path)
         return xlsx, map_header(columns, xlsx.header, path.name)
-    codec = detect_encoding(path, encoding)
+    facts = inspect_text(path, encoding)
+    codec = facts.codec
     if fmt == "auto":
         fmt = _sniff_format(path, codec, columns)
     if fmt == "fixed":
         fixed = FixedReader(path, columns, codec)
         positions = {name: index for index, name in enumerate(fixed.header)}
         return fixed, HeaderMap(positions, ())
-    reader = DelimitedReader(path, fmt, DELIMITERS[fmt], codec)
+    reader = DelimitedReader(path, fmt, DELIMITERS[fmt], facts)
     return reader, map_header(columns, reader.header, path.name)
 
 

@@ -31,12 +31,19 @@ from cardbatch.domain.masking import mask_name
 from cardbatch.ingest.loaders.base import LoadContext, LoadOutcome, changes
 from cardbatch.ingest.validate import INDEX, LINE
 from cardbatch.money import format_fen
-from cardbatch.store.ingest_repo import bulk_insert, is_empty, lookup, update_rows
+from cardbatch.store.ingest_repo import bulk_insert, insert_frame, is_empty, lookup, update_rows
 from cardbatch.store.ledger_repo import post_entries
 from cardbatch.store.tables import balances, card_accounts, customers, deposit_accounts
 
 _AUDIT = ("created_at", "created_by")
 _CLOSED = ("closed", "charged_off")
+
+
+def _audit(ctx: LoadContext) -> tuple[pl.Expr, pl.Expr]:
+    return (
+        pl.lit(ctx.now, dtype=pl.Datetime("us", "UTC")).alias("created_at"),
+        pl.lit(ctx.actor, dtype=pl.String).alias("created_by"),
+    )
 
 
 def _is_in(column: str, values: dict[Any, Any]) -> pl.Expr:
@@ -76,13 +83,10 @@ class CustomersLoader:
         rows = new.select(
             "customer_id", "name", "id_number", "phone", "city",
             pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d").alias("birth_date"),
-            "credit_score", pl.lit(self.ctx.now).alias("created_at"),
-            pl.lit(self.ctx.actor).alias("created_by"),
-        ).rows()  # fmt: skip
-        columns = ("customer_id", "name", "id_number", "phone", "city", "birth_date",
-                   "credit_score", *_AUDIT)  # fmt: skip
-        bulk_insert(conn, customers, columns, rows)
-        out.inserted += len(rows)
+            "credit_score", *_audit(self.ctx),
+        )  # fmt: skip
+        insert_frame(conn, customers, rows)
+        out.inserted += rows.height
 
     def _check_known(
         self,
@@ -204,15 +208,12 @@ class AccountsLoader:
 
     def _insert(self, conn: Connection, new: pl.DataFrame, out: LoadOutcome) -> None:
         rows = new.select(
-            "account_id", "customer_id", "product_code", "card_number", "credit_limit",
-            "statement_day", "repayment_account_id", "autopay_mode", "status", "opened_on",
-            pl.lit(self.ctx.now).alias("created_at"), pl.lit(self.ctx.actor).alias("created_by"),
-        ).rows()  # fmt: skip
-        columns = ("account_id", "customer_id", "product_code", "card_number",
-                   "credit_limit_fen", "statement_day", "repayment_account_id", "autopay_mode",
-                   "status", "opened_on", *_AUDIT)  # fmt: skip
-        bulk_insert(conn, card_accounts, columns, rows)
-        out.inserted += len(rows)
+            "account_id", "customer_id", "product_code", "card_number",
+            pl.col("credit_limit").alias("credit_limit_fen"), "statement_day",
+            "repayment_account_id", "autopay_mode", "status", "opened_on", *_audit(self.ctx),
+        )  # fmt: skip
+        insert_frame(conn, card_accounts, rows)
+        out.inserted += rows.height
 
 
 class DepositsLoader:
