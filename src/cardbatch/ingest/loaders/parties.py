@@ -81,10 +81,15 @@ class CustomersLoader:
 
     def _insert(self, conn: Connection, new: pl.DataFrame, out: LoadOutcome) -> None:
         rows = new.select(
-            "customer_id", "name", "id_number", "phone", "city",
+            "customer_id",
+            "name",
+            "id_number",
+            "phone",
+            "city",
             pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d").alias("birth_date"),
-            "credit_score", *_audit(self.ctx),
-        )  # fmt: skip
+            "credit_score",
+            *_audit(self.ctx),
+        ).sort("id_number")  # fmt: skip  (index order: far fewer page misses)
         insert_frame(conn, customers, rows)
         out.inserted += rows.height
 
