@@ -21,6 +21,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("ledger_post", ["--entries", "200000", "--backend", "postgresql"]),
     ("screening", ["--accounts", "1000000"]),
     ("cycle_kernels", ["--accounts", "200000", "--reference-sample", "1000"]),
+    ("import_customers", ["--rows", "1000000", "--backend", "sqlite"]),
 ]
 SIZE_FLAGS = ("--entries", "--rows", "--accounts", "--customers")
 

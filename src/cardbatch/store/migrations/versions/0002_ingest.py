@@ -1,7 +1,7 @@
 """ingest: the imports table (one row per imported file, content hash unique)
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003 (chained after the rules migration already on main; the lead may re-chain)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
