@@ -95,9 +95,15 @@ def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         if dtype == pl.Date or isinstance(dtype, pl.Datetime)
     ]
     frame = frame.with_columns(temporal) if temporal else frame
-    rows = list(zip(*(frame.get_column(name).to_list() for name in frame.columns), strict=True))
+    rows = zip(*(frame.get_column(name).to_list() for name in frame.columns), strict=True)
     placeholders = ", ".join("?" for _ in frame.columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
+    raw = conn.connection.driver_connection  # the same connection and transaction
+    assert raw is not None
+    cursor = raw.cursor()
+    try:  # the DB-API cursor takes the rows lazily: no list of a chunk's tuples
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
+    finally:
+        cursor.close()
 
 
 def update_rows(
