@@ -110,7 +110,7 @@ def import_file(
 
     ``target`` is a store (the import commits on its own) or a connection inside
     the caller's transaction (the caller commits; the rejects file is published
-    when this function returns).
+    when this function returns; if it raises, the caller must roll back).
     """
     try:
         columns = COLUMN_SETS[Kind(kind)]
