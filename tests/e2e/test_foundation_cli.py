@@ -40,7 +40,7 @@ def test_demo_then_ledger_check_and_history(db_url: str, tmp_path: Path) -> None
     for line in lines:
         running += line["amount_fen"]
         assert line["balance_after_fen"] == running
-        assert line["run_id"].startswith("post-transactions:")
+        assert line["run_id"].startswith("import:")  # the import that posted the line
         assert {"business_date", "kind", "amount_fen"} <= set(line)
     assert history["balance_fen"] == running
 

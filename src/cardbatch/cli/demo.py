@@ -61,7 +61,7 @@ def demo_cmd(
             def on_day(_day: date) -> None:
                 progress.advance(task)
 
-            report = run_demo(store, config, actor_for(st), on_day)
+            report = run_demo(store, config, actor_for(st), on_day, workdir)
         sample = ledger.history(store, report.sample_account_id, rows_max=8)
     finally:
         store.dispose()
@@ -83,7 +83,21 @@ def _print_report(report: DemoReport) -> None:
         f"accounts, {report.deposit_accounts} deposit accounts, {report.enterprises} enterprises; "
         f"business dates {report.business_dates[0]} .. {report.business_dates[-1]}"
     )
-    table = Table(title="card transactions posted by the nightly posting job")
+    imports = Table(title="files imported (step 2: collection and cleaning)")
+    for column in ("file", "kind", "rows", "accepted", "rejected"):
+        imports.add_column(column, justify="left" if column in ("file", "kind") else "right")
+    for done in report.imports[:3]:
+        imports.add_row(Path(done["file"]).name, done["kind"], str(done["rows_total"]),
+                        str(done["rows_accepted"]), str(done["rows_rejected"]))  # fmt: skip
+    txn_files = [d for d in report.imports if d["kind"] == "transactions"]
+    imports.add_row(f"{len(txn_files)} transaction files", "transactions",
+                    *(str(sum(d[k] for d in txn_files))
+                      for k in ("rows_total", "rows_accepted", "rows_rejected")))  # fmt: skip
+    out.print(imports)
+    for reject in report.rejects[:8]:
+        where = f"{reject['file']} line {reject.get('line')}"
+        out.print(f"  rejected {where}: {reject.get('reason')} - {reject.get('message')}")
+    table = Table(title="card transactions posted through the importer")
     table.add_column("type")
     table.add_column("count", justify="right")
     table.add_column("amount (yuan)", justify="right")

@@ -1,34 +1,32 @@
 """The demo: a synthetic bank on a fresh database, its batch work, and what happened.
 
-It creates the schema, loads customers, enterprises, deposit and card
-accounts, funds the deposits, then runs the nightly posting of the card
-switch's transaction file for each business date, and checks the ledger.
-As more batch businesses land, the demo runs them too.
+It writes the synthetic bank as the export files other systems would send
+(customers, deposit accounts with balances, card accounts, one card-switch
+transaction file per business date, each with a few deliberately dirty rows),
+loads them through the real importers, then for each business date imports
+that night's transaction file, and checks the ledger. As more batch
+businesses land, the demo runs them too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
-from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
-from cardbatch.domain.transactions import TxnKind
+from cardbatch.ingest.demo_files import BankFiles, write_bank_files
+from cardbatch.ingest.service import ImportResult, import_file
 from cardbatch.services import audit, ledger
 from cardbatch.services.actor import utc_now
-from cardbatch.services.posting import TxnLine, post_transactions
-from cardbatch.services.synthetic import Bank, build_bank, day_transactions
+from cardbatch.services.synthetic import Bank, Txn, build_bank, day_transactions
 from cardbatch.store import Store, StoreError
 from cardbatch.store.ledger_repo import LedgerCheck
-from cardbatch.store.parties_repo import (
-    insert_card_accounts,
-    insert_customers,
-    insert_deposit_accounts,
-    insert_enterprises,
-)
+from cardbatch.store.parties_repo import insert_enterprises
 from cardbatch.store.tables import balances, customers
 
 DEMO_START = date(2026, 1, 1)
@@ -63,6 +61,8 @@ class DemoReport:
     deposits_fen: int = 0
     sample_account_id: str = ""
     ledger: LedgerCheck | None = None
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DatabaseNotEmpty(StoreError):
@@ -74,31 +74,38 @@ def run_demo(
     config: DemoConfig,
     actor: str,
     on_day: Callable[[date], None] | None = None,
+    workdir: Path = Path("out/demo"),
 ) -> DemoReport:
     """Build the synthetic bank and run its nights; ``on_day`` reports progress."""
     _require_empty(store)
-    bank = build_bank(config.customers, config.seed, config.start - timedelta(days=1))
+    opened_on = config.start - timedelta(days=1)
+    bank = build_bank(config.customers, config.seed, opened_on)
+    dates = [config.start + timedelta(days=offset) for offset in range(config.days)]
+    txns: dict[date, Sequence[Txn]] = {d: day_transactions(bank, d, config.seed) for d in dates}
+    files = write_bank_files(bank, workdir / "files", txns)
     report = DemoReport()
-    _load_bank(store, bank, config.start - timedelta(days=1), actor, report)
-    for offset in range(config.days):
-        business_date = config.start + timedelta(days=offset)
-        lines = [
-            TxnLine(t.txn_id, t.account_id, TxnKind(t.kind), t.amount_fen, t.business_date,
-                    t.merchant)
-            for t in day_transactions(bank, business_date, config.seed)
-        ]  # fmt: skip
-        summary = post_transactions(
-            store, lines, business_date, actor, run_id=f"post-transactions:{business_date}"
-        )
+    _load_bank(store, bank, files, opened_on, actor, report)
+    for business_date in dates:
+        if txns[business_date]:  # on a quiet day the switch sends no file
+            path = files.transactions[business_date]
+            result = import_file(store, "transactions", path, business_date=business_date,
+                                 actor=actor)  # fmt: skip
+            _note_import(report, result)
         report.business_dates.append(business_date.isoformat())
-        for kind, n in summary.count_by_kind.items():
-            report.transactions_by_kind[kind] += n
-            report.amount_fen_by_kind[kind] += summary.amount_fen_by_kind[kind]
+        for txn in txns[business_date]:
+            report.transactions_by_kind[txn.kind] += 1
+            report.amount_fen_by_kind[txn.kind] += txn.amount_fen
         if on_day is not None:
             on_day(business_date)
     _portfolio(store, bank, report)
     report.ledger = ledger.check(store)
     return report
+
+
+def _note_import(report: DemoReport, result: ImportResult) -> None:
+    summary = result.summary()
+    report.imports.append(summary)
+    report.rejects.extend({"file": Path(result.file).name, **r} for r in result.rejects)
 
 
 def _require_empty(store: Store) -> None:
@@ -111,23 +118,24 @@ def _require_empty(store: Store) -> None:
         )
 
 
-def _load_bank(store: Store, bank: Bank, opened_on: date, actor: str, report: DemoReport) -> None:
-    now = utc_now()
+def _load_bank(
+    store: Store, bank: Bank, files: BankFiles, opened_on: date, actor: str, report: DemoReport
+) -> None:
+    """Enterprises directly; customers, deposits (with opening balances) and cards by import."""
     with store.write() as conn:
-        report.customers = insert_customers(conn, bank.customers, actor, now)
-        report.deposit_accounts = insert_deposit_accounts(conn, bank.deposits, actor, now)
-        report.card_accounts = insert_card_accounts(conn, bank.cards, actor, now)
-        report.enterprises = insert_enterprises(conn, bank.enterprises, actor, now)
-        audit.record(conn, actor, "demo.build", "bank", customers=report.customers)
-    openings = [
-        transfer(f"opening:{account_id}", opened_on, EntryKind.OPENING,
-                 debit=(GL.COUNTER_CASH, Component.BALANCE),
-                 credit=(account_id, Component.BALANCE), amount_fen=amount_fen,
-                 description="opening deposit", run_id="demo-opening")
-        for account_id, amount_fen in sorted(bank.opening_deposit_fen.items())
-        if amount_fen > 0
-    ]  # fmt: skip
-    ledger.post(store, openings, actor)
+        report.enterprises = insert_enterprises(conn, bank.enterprises, actor, utc_now())
+        audit.record(conn, actor, "demo.build", "bank", customers=len(bank.customers))
+    for kind, path in (("customers", files.customers), ("deposits", files.deposits),
+                       ("accounts", files.accounts)):  # fmt: skip
+        result = import_file(store, kind, path, business_date=opened_on, actor=actor)
+        _note_import(report, result)
+        accepted = result.rows_accepted
+        if kind == "customers":
+            report.customers = accepted
+        elif kind == "deposits":
+            report.deposit_accounts = accepted
+        else:
+            report.card_accounts = accepted
 
 
 def _portfolio(store: Store, bank: Bank, report: DemoReport) -> None:

@@ -17,7 +17,12 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from cardbatch.domain.identity import luhn_check_digit, ric_check_char
+from cardbatch.domain.identity import (
+    IdentityError,
+    luhn_check_digit,
+    normalize_ric,
+    ric_check_char,
+)
 from cardbatch.domain.records import (
     AutopayMode,
     CardAccount,
@@ -67,6 +72,23 @@ def resident_id(rng: random.Random, region: str, birth: date, seq: int) -> str:
     return body + ric_check_char(body)
 
 
+def _valid_identity(rng: random.Random, seq: int) -> tuple[str, str, date]:
+    """A region, birth date and resident ID that the national region list accepts.
+
+    A county code is only valid for people born after the county existed, so
+    draw again until the whole number validates (a few draws at most).
+    """
+    while True:
+        region, city = rng.choice(REGIONS)
+        birth = date(1960, 1, 1) + timedelta(days=rng.randrange(0, 365 * 42))
+        ric = resident_id(rng, region, birth, seq)
+        try:
+            normalize_ric(ric)
+        except IdentityError:
+            continue
+        return ric, city, birth
+
+
 def luhn_number(prefix: str, serial: int, length: int) -> str:
     body = f"{prefix}{serial:0{length - len(prefix) - 1}d}"
     return body + luhn_check_digit(body)
@@ -99,9 +121,7 @@ def build_bank(customers_n: int, seed: int, opened_on: date) -> Bank:
 def _one_customer(
     rng: random.Random, fake: Faker, i: int, opened_on: date
 ) -> tuple[Customer, DepositAccount, CardAccount]:
-    region, city = rng.choice(REGIONS)
-    birth = date(1960, 1, 1) + timedelta(days=rng.randrange(0, 365 * 42))
-    ric = resident_id(rng, region, birth, i)
+    ric, city, birth = _valid_identity(rng, i)
     phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
     name = fake.name()
     customer = Customer(f"C{i:08d}", name, ric, phone, city, birth, rng.randrange(520, 820))
