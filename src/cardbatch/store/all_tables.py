@@ -9,3 +9,7 @@ from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_rules"]
+from cardbatch.store import tables, tables_paybatch
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_paybatch"]

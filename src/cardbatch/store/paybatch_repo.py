@@ -1,0 +1,357 @@
+"""Reading and writing batch payment files, their rows and results, and debit mandates.
+
+Bulk paths never go row by row: rows and results are written with one executemany
+(COPY on PostgreSQL), and a run reads one chunk of rows together with the account,
+balance and mandate of each row in one joined query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, RowMapping, and_, func, insert, null, select, update
+
+from cardbatch.domain.ledger import Component
+from cardbatch.store.tables import balances, deposit_accounts, enterprises
+from cardbatch.store.tables_paybatch import mandates, paybatch_results, paybatch_rows, paybatches
+
+PG_COPY_MIN_ROWS = 200
+
+ROW_COLUMNS = (
+    "batch_id",
+    "row_no",
+    "line_no",
+    "seq",
+    "name",
+    "account",
+    "amount_fen",
+    "memo",
+    "end_to_end_id",
+    "mandate_id",
+    "mandate_signed_on",
+    "group_id",
+    "unit_no",
+    "raw_fields",
+    "pre_reason",
+)
+RESULT_COLUMNS = (
+    "batch_id",
+    "row_no",
+    "status",
+    "reason_key",
+    "amount_fen",
+    "chunk_no",
+    "entry_key",
+)
+
+
+def bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert many rows by the store's fastest path: COPY on PostgreSQL, else executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and len(rows) >= PG_COPY_MIN_ROWS:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+        return
+    marker = "?" if conn.dialect.name == "sqlite" else "%s"
+    placeholders = ", ".join(marker for _ in columns)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
+    )
+
+
+# ----------------------------------------------------------------------------- parties
+
+
+class PartyAccount(NamedTuple):
+    """An employer's or biller's settlement account as the store knows it."""
+
+    account_id: str
+    status: str | None  # None: no such deposit account
+    enterprise_kind: str | None  # None: no enterprise settles on this account
+    unit_no: str | None
+    balance_fen: int  # debit-positive; a deposit holding money is negative
+
+
+def party_account(conn: Connection, account_id: str) -> PartyAccount:
+    status = conn.execute(
+        select(deposit_accounts.c.status).where(deposit_accounts.c.account_id == account_id)
+    ).scalar_one_or_none()
+    enterprise = conn.execute(
+        select(enterprises.c.kind, enterprises.c.unit_no)
+        .where(enterprises.c.settlement_account_id == account_id)
+        .order_by(enterprises.c.enterprise_id)
+    ).first()
+    return PartyAccount(
+        account_id,
+        status,
+        enterprise.kind if enterprise else None,
+        enterprise.unit_no if enterprise else None,
+        ledger_balance(conn, account_id),
+    )
+
+
+def ledger_balance(conn: Connection, account_id: str) -> int:
+    """The ``balance`` component of a deposit or GL account (debit-positive), 0 if none."""
+    query = select(balances.c.balance_fen).where(
+        balances.c.account_id == account_id, balances.c.component == Component.BALANCE
+    )
+    return int(conn.execute(query).scalar_one_or_none() or 0)
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+def accepted_with_hash(conn: Connection, content_sha256: str) -> int | None:
+    query = select(paybatches.c.batch_id).where(paybatches.c.accepted_sha256 == content_sha256)
+    found = conn.execute(query).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def accepted_with_message(conn: Connection, message_key: str) -> int | None:
+    query = select(paybatches.c.batch_id).where(paybatches.c.accepted_message_key == message_key)
+    found = conn.execute(query).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
+def insert_batch(conn: Connection, values: dict[str, Any]) -> int:
+    result = conn.execute(insert(paybatches).values(**values))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Rows as tuples in :data:`ROW_COLUMNS` order."""
+    bulk_insert(conn, paybatch_rows.name, ROW_COLUMNS, rows)
+
+
+def get_batch(conn: Connection, batch_id: int) -> RowMapping | None:
+    return (
+        conn.execute(select(paybatches).where(paybatches.c.batch_id == batch_id)).mappings().first()
+    )
+
+
+def lock_batch(conn: Connection, batch_id: int) -> RowMapping | None:
+    """The batch row, locked for this transaction on PostgreSQL (SQLite's writer is exclusive)."""
+    query = select(paybatches).where(paybatches.c.batch_id == batch_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
+def list_batches(
+    conn: Connection, status: str | None, kind: str | None, rows_max: int
+) -> list[RowMapping]:
+    query = select(paybatches).order_by(paybatches.c.batch_id.desc()).limit(rows_max)
+    if status:
+        query = query.where(paybatches.c.status == status)
+    if kind:
+        query = query.where(paybatches.c.kind == kind)
+    return list(conn.execute(query).mappings())
+
+
+def update_batch(conn: Connection, batch_id: int, expected_status: str, **values: Any) -> bool:
+    """Change a batch only if it is still in ``expected_status``; True when it was."""
+    stmt = (
+        update(paybatches)
+        .where(paybatches.c.batch_id == batch_id, paybatches.c.status == expected_status)
+        .values(**values)
+    )
+    return conn.execute(stmt).rowcount == 1
+
+
+# ----------------------------------------------------------------------------- running
+
+
+class ChunkRow(NamedTuple):
+    """A row to run, with what the store knows about its account (None: no such account)."""
+
+    row_no: int
+    name: str
+    account: str
+    amount_fen: int
+    pre_reason: str | None
+    holder_name: str | None
+    account_status: str | None
+    balance_fen: int | None
+    mandate_status: str | None
+
+
+def results_cursor(conn: Connection, batch_id: int) -> tuple[int, int]:
+    """(last row number with a result, last chunk number) of a batch; (0, 0) before any."""
+    res = paybatch_results.c
+    query = select(func.coalesce(func.max(res.row_no), 0), func.coalesce(func.max(res.chunk_no), 0))
+    row = conn.execute(query.where(res.batch_id == batch_id)).one()
+    return int(row[0]), int(row[1])
+
+
+def next_chunk(
+    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
+) -> list[ChunkRow]:
+    """The next rows without a result after ``after_row_no``, with account, balance and (for
+    a collection from ``biller``) mandate, in one query."""
+    r, res, a, b, m = (
+        paybatch_rows.c,
+        paybatch_results.c,
+        deposit_accounts.c,
+        balances.c,
+        mandates.c,
+    )
+    joined = (
+        paybatch_rows.outerjoin(
+            paybatch_results, and_(res.batch_id == r.batch_id, res.row_no == r.row_no)
+        )
+        .outerjoin(deposit_accounts, a.account_id == r.account)
+        .outerjoin(balances, and_(b.account_id == r.account, b.component == Component.BALANCE))
+    )
+    mandate_col: Any = null()
+    if biller is not None:
+        joined = joined.outerjoin(
+            mandates, and_(m.biller_account == biller, m.payer_account == r.account)
+        )
+        mandate_col = m.status
+    query = (
+        select(
+            r.row_no,
+            r.name,
+            r.account,
+            r.amount_fen,
+            r.pre_reason,
+            a.holder_name,
+            a.status,
+            b.balance_fen,
+            mandate_col,
+        )
+        .select_from(joined)
+        .where(r.batch_id == batch_id, r.row_no > after_row_no, res.row_no.is_(None))
+        .order_by(r.row_no)
+        .limit(rows_max)
+    )
+    return [ChunkRow(*row) for row in conn.execute(query)]
+
+
+def pending_total_fen(conn: Connection, batch_id: int, after_row_no: int) -> int:
+    """The sum of the amounts of rows after ``after_row_no`` (those not yet run)."""
+    r = paybatch_rows.c
+    query = select(func.coalesce(func.sum(r.amount_fen), 0)).where(
+        r.batch_id == batch_id, r.row_no > after_row_no
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def insert_results(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Results as tuples in :data:`RESULT_COLUMNS` order."""
+    bulk_insert(conn, paybatch_results.name, RESULT_COLUMNS, rows)
+
+
+class ResultTotals(NamedTuple):
+    rows: int
+    success_count: int
+    success_total_fen: int
+    failure_count: int
+    failure_total_fen: int
+
+
+def result_totals(conn: Connection, batch_id: int) -> ResultTotals:
+    res = paybatch_results.c
+    counts = {"success": (0, 0), "failed": (0, 0)}
+    query = (
+        select(res.status, func.count(), func.coalesce(func.sum(res.amount_fen), 0))
+        .where(res.batch_id == batch_id)
+        .group_by(res.status)
+    )
+    for status, count, total in conn.execute(query):
+        counts[status] = (int(count), int(total))
+    success, failure = counts["success"], counts["failed"]
+    return ResultTotals(success[0] + failure[0], *success, *failure)
+
+
+def reason_counts(conn: Connection, batch_id: int) -> dict[str, tuple[int, int]]:
+    """Per reason key: (rows, amount) of the batch's results."""
+    res = paybatch_results.c
+    query = (
+        select(res.reason_key, func.count(), func.coalesce(func.sum(res.amount_fen), 0))
+        .where(res.batch_id == batch_id)
+        .group_by(res.reason_key)
+        .order_by(res.reason_key)
+    )
+    return {key: (int(n), int(total)) for key, n, total in conn.execute(query)}
+
+
+def rows_and_results(conn: Connection, batch_id: int) -> Iterator[tuple[Any, ...]]:
+    """Every row with its result (None columns when it has none), in file order."""
+    r, res = paybatch_rows.c, paybatch_results.c
+    query = (
+        select(
+            r.line_no,
+            r.seq,
+            r.name,
+            r.account,
+            r.amount_fen,
+            r.memo,
+            r.end_to_end_id,
+            r.mandate_id,
+            r.mandate_signed_on,
+            r.group_id,
+            r.unit_no,
+            r.raw_fields,
+            res.status,
+            res.reason_key,
+        )
+        .select_from(
+            paybatch_rows.outerjoin(
+                paybatch_results, and_(res.batch_id == r.batch_id, res.row_no == r.row_no)
+            )
+        )
+        .where(r.batch_id == batch_id)
+        .order_by(r.row_no)
+    )
+    yield from conn.execute(query)
+
+
+# ----------------------------------------------------------------------------- mandates
+
+
+class MandateRecord(NamedTuple):
+    biller_account: str
+    payer_account: str
+    mandate_ref: str
+    signed_on: date | None
+    status: str
+
+
+def existing_mandates(conn: Connection, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    m = mandates.c
+    for biller, payer in pairs:
+        query = select(m.biller_account).where(m.biller_account == biller, m.payer_account == payer)
+        if conn.execute(query).first() is not None:
+            found.add((biller, payer))
+    return found
+
+
+def insert_mandates(
+    conn: Connection, records: Sequence[MandateRecord], actor: str, now: datetime
+) -> int:
+    if records:
+        conn.execute(
+            insert(mandates),
+            [{**record._asdict(), "created_at": now, "created_by": actor} for record in records],
+        )
+    return len(records)
+
+
+def list_mandates(conn: Connection, biller: str | None, rows_max: int) -> list[MandateRecord]:
+    m = mandates.c
+    query = select(m.biller_account, m.payer_account, m.mandate_ref, m.signed_on, m.status)
+    if biller:
+        query = query.where(m.biller_account == biller)
+    query = query.order_by(m.biller_account, m.payer_account).limit(rows_max)
+    return [MandateRecord(*row) for row in conn.execute(query)]
