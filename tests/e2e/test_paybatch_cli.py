@@ -1,0 +1,173 @@
+"""Batch payment files through the real ``cardbatch`` command: maker-checker, a run killed
+with SIGKILL after its first chunk and resumed, return files, mandates."""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from cardbatch.money import format_fen
+from cardbatch.store import open_store
+from cardbatch.store.tables import journal_entries
+from cardbatch.store.tables_paybatch import paybatch_results
+from tests.e2e.cli import cli_json, run_cli
+from tests.integration.paybatch.worlds import (
+    ACTIVE,
+    CLOSED,
+    FROZEN,
+    WORLDS,
+    Holder,
+    World,
+    available_fen,
+    build_world,
+)
+from tests.unit.payfiles.samples import EXPECTED, VALID
+
+ROWS_N = 57
+CHUNK_ROWS = 10
+UNIT = "5001"
+EMPLOYER = "5001000000001"
+DAY = date(2024, 4, 15)
+
+
+def big_world() -> World:
+    """57 employees; every 7th has another holder name, every 11th a closed account, every
+    13th a frozen one."""
+    holders = []
+    for n in range(1, ROWS_N + 1):
+        name = f"员工{n:03d}" if n % 7 else f"别人{n:03d}"
+        status = CLOSED if n % 11 == 0 else FROZEN if n % 13 == 0 else ACTIVE
+        holders.append(Holder(f"62170000{n:08d}", name, status))
+    return World("payroll", UNIT, EMPLOYER, 100_000_000, tuple(holders))
+
+
+def amount_fen(n: int) -> int:
+    return 100_000 + n * 137
+
+
+def write_payroll(path: Path) -> None:
+    total_fen = sum(amount_fen(n) for n in range(1, ROWS_N + 1))
+    lines = [f"1|1|{DAY:%Y%m%d}|{UNIT}|1|1|{ROWS_N}|{format_fen(total_fen, grouping=False)}|"]
+    lines += [
+        f"{n:03d}|员工{n:03d}|{format_fen(amount_fen(n), grouping=False)}|62170000{n:08d}|"
+        f"{UNIT}|1|1|01|"
+        for n in range(1, ROWS_N + 1)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def expected_success_fen() -> int:
+    return sum(amount_fen(n) for n in range(1, ROWS_N + 1) if n % 7 and n % 11 and n % 13)
+
+
+def prepare(db_url: str) -> None:
+    cli_json("db", "upgrade", "--db", db_url)
+    store = open_store(db_url)
+    try:
+        build_world(store, big_world())
+    finally:
+        store.dispose()
+
+
+def test_crash_after_first_chunk_then_resume_posts_each_row_once(
+    db_url: str, tmp_path: Path
+) -> None:
+    prepare(db_url)
+    path = tmp_path / "payroll_20240415.txt"
+    write_payroll(path)
+    db = ("--db", db_url)
+    batch = cli_json(*db, "payroll", "submit", str(path), "--employer", EMPLOYER,
+                     "--date", DAY.isoformat(), env={"CARDBATCH_USER": "maker"})  # fmt: skip
+    batch_id = str(batch["batch_id"])
+    cli_json(*db, "batch", "approve", batch_id, "--as", "checker")
+
+    killed = run_cli(*db, "batch", "run", batch_id, "--chunk-rows", str(CHUNK_ROWS),
+                     env={"CARDBATCH_TEST_KILL_AFTER_CHUNKS": "1"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    store = open_store(db_url)
+    try:
+        with store.read() as conn:
+            done = conn.execute(select(func.count()).select_from(paybatch_results)).scalar_one()
+        assert done == CHUNK_ROWS  # exactly the first chunk committed
+        assert cli_json(*db, "batch", "show", batch_id)["status"] == "running"
+
+        resumed = cli_json(*db, "batch", "run", batch_id, "--chunk-rows", str(CHUNK_ROWS))
+        assert resumed["rows_skipped"] == CHUNK_ROWS
+        assert resumed["rows_run"] == ROWS_N - CHUNK_ROWS
+        assert resumed["success_total_fen"] == expected_success_fen()
+
+        with store.read() as conn:
+            keys = list(conn.execute(select(journal_entries.c.idempotency_key)).scalars())
+        row_keys = [k for k in keys if k.startswith(f"paybatch:{batch_id}:")]
+        assert len(row_keys) == len(set(row_keys)) == resumed["success_count"]
+        spent = 100_000_000 - available_fen(store, EMPLOYER)
+        assert spent == expected_success_fen()
+    finally:
+        store.dispose()
+    assert cli_json(*db, "ledger", "check")["balanced"] is True
+    shown = cli_json(*db, "batch", "show", batch_id)
+    assert shown["status"] == "completed"
+    assert shown["by_reason"]["name_mismatch"]["rows"] == sum(
+        1 for n in range(1, ROWS_N + 1) if n % 7 == 0
+    )
+
+
+def test_cli_maker_checker_and_unapproved_run(sqlite_url: str, tmp_path: Path) -> None:
+    prepare(sqlite_url)
+    path = tmp_path / "payroll.txt"
+    write_payroll(path)
+    db = ("--db", sqlite_url)
+    batch = cli_json(*db, "payroll", "submit", str(path), "--employer", EMPLOYER,
+                     "--date", DAY.isoformat(), "--as", "alice")  # fmt: skip
+    batch_id = str(batch["batch_id"])
+    early = run_cli(*db, "batch", "run", batch_id, "--as", "bob")
+    assert early.returncode == 2 and "not approved" in early.stderr
+    own = run_cli(*db, "batch", "approve", batch_id, "--as", "alice")
+    assert own.returncode == 2 and "maker-checker" in own.stderr
+    ok = run_cli(*db, "batch", "approve", batch_id, env={"CARDBATCH_USER": "bob"})
+    assert ok.returncode == 0, ok.stderr
+    again = run_cli(*db, "payroll", "submit", str(path), "--employer", EMPLOYER,
+                    "--date", DAY.isoformat())  # fmt: skip
+    assert again.returncode == 1 and "duplicate_file" in again.stdout
+
+
+def _mask_dates(data: bytes) -> bytes:
+    return re.sub(rb"<CreDtTm>[^<]*</CreDtTm>", b"<CreDtTm>*</CreDtTm>", data)
+
+
+def test_cli_return_files_match_the_expected_ones(sqlite_url: str, tmp_path: Path) -> None:
+    cli_json("db", "upgrade", "--db", sqlite_url)
+    db = ("--db", sqlite_url)
+    for name in ("pipe_gbk_crlf_payroll_20090906.txt", "pain008_collection_20240415.xml"):
+        world = WORLDS[name]
+        # Mandates are added through the CLI below, so the world is built without them.
+        store = open_store(sqlite_url)
+        try:
+            build_world(store, replace(world, holders=tuple(
+                replace(h, mandate=False) for h in world.holders)))  # fmt: skip
+        finally:
+            store.dispose()
+        for h in world.holders:
+            if h.mandate:
+                cli_json(*db, "collect", "mandate", "add", "--biller", world.party_account,
+                         "--payer", h.account, "--as", "ops")  # fmt: skip
+        command = "payroll" if world.kind == "payroll" else "collect"
+        party = "--employer" if world.kind == "payroll" else "--biller"
+        day = "2009-09-06" if name.startswith("pipe") else "2024-04-15"
+        batch = cli_json(*db, command, "submit", str(VALID / name), party, world.party_account,
+                         "--date", day, "--as", "maker")  # fmt: skip
+        batch_id = str(batch["batch_id"])
+        cli_json(*db, "batch", "approve", batch_id, "--as", "checker")
+        cli_json(*db, "batch", "run", batch_id)
+        out_dir = tmp_path / name
+        written = cli_json(*db, "batch", "returns", batch_id, "--out", str(out_dir))
+        for file_name in written["files"]:
+            got = Path(file_name)
+            assert _mask_dates(got.read_bytes()) == _mask_dates(
+                (EXPECTED / got.name).read_bytes()
+            ), got.name
