@@ -49,6 +49,7 @@ app.add_typer(segment_cli.app, name="segment")
 app.add_typer(paybatch.payroll_app, name="payroll")
 app.add_typer(paybatch.collect_app, name="collect")
 app.add_typer(paybatch.batch_app, name="batch")
+app.add_typer(paybatch.loans_app, name="loans")
 demo.register(app)
 ingest.register(app)
 

@@ -42,6 +42,7 @@ from cardbatch.paybatch import (
     submit,
     write_batch_returns,
 )
+from cardbatch.paybatch.loans import deduct, import_schedules, set_product, show_loan
 from cardbatch.paybatch.mandates import add_mandate, import_mandates, list_mandates
 from cardbatch.paybatch.model import CHUNK_ROWS_DEFAULT, SETTINGS
 from cardbatch.payfiles.model import FORMATS, Kind
@@ -59,6 +60,11 @@ batch_app = typer.Typer(
     help="Submitted batches: list, show, approve, run, returns.", no_args_is_help=True
 )
 collect_app.add_typer(mandate_app, name="mandate")
+loans_app = typer.Typer(
+    help="Loan instalment deduction (贷款扣款): schedules, nightly step.", no_args_is_help=True
+)
+product_app = typer.Typer(help="Loan products' deduction settings.", no_args_is_help=True)
+loans_app.add_typer(product_app, name="product")
 
 FileArg = Annotated[Path, typer.Argument(help="The payroll or collection file.")]
 DateOpt = Annotated[
@@ -421,4 +427,106 @@ def _print_summary(st: State, summary: BatchSummary) -> None:
         out.print(
             f"  {key:<20} {info['reason_cn']}\t{info['iso_code'] or '-':<5} "
             f"{info['rows']:>9} rows {format_fen(int(info['amount_fen'])):>18}"
+        )
+
+
+@loans_app.command("import")
+def loans_import(
+    ctx: typer.Context,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Schedule CSV: loan_id,deposit_account,instalment_no,due_date,amount[,product]."
+        ),
+    ],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Import loan schedules (all or nothing)."""
+    st = state(ctx, db, json_, as_)
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    outcome = _call(st, lambda store: import_schedules(store, path, actor_for(st)))
+    if st.json:
+        emit_json(outcome)
+    else:
+        out.print(
+            f"{outcome.loans} loans, {outcome.instalments} instalments, total "
+            f"{format_fen(outcome.total_fen)} imported from {outcome.source}"
+        )
+
+
+@loans_app.command("deduct")
+def loans_deduct(
+    ctx: typer.Context,
+    date_: DateOpt = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Debit the instalments due by the business date (retries and partial debits by product)."""
+    st = state(ctx, db, json_, as_)
+    day = _date(date_)
+    outcome = _call(st, lambda store: deduct(store, day, actor_for(st)))
+    if st.json:
+        emit_json(outcome)
+        return
+    out.print(
+        f"loans deduct {day}: {outcome.attempts} attempts, {outcome.paid} paid, "
+        f"{outcome.partial} partial, {outcome.failed} failed, {outcome.overdue} overdue, "
+        f"debited {format_fen(outcome.debited_fen)} "
+        f"({outcome.skipped_done_before} attempted before)"
+    )
+    for key, count in outcome.by_reason.items():
+        out.print(f"  {key:<20} {count:>9}")
+
+
+@loans_app.command("show")
+def loans_show(
+    ctx: typer.Context,
+    loan_id: Annotated[str, typer.Argument(help="Loan id.")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """A loan's schedule and its deduction attempts."""
+    st = state(ctx, db, json_)
+    view = _call(st, lambda store: show_loan(store, loan_id))
+    if st.json:
+        emit_json(view)
+        return
+    out.print(f"loan {view.loan_id}: account {view.deposit_account}, product {view.product_code}")
+    for i in view.instalments:
+        out.print(
+            f"  #{i['instalment_no']} due {i['due_date']} {format_fen(i['amount_fen'])} "
+            f"paid {format_fen(i['paid_fen'])} {i['status']}"
+        )
+    for a in view.attempts:
+        out.print(
+            f"    attempt #{a['instalment_no']}.{a['attempt_no']} {a['business_date']} "
+            f"debited {format_fen(a['debited_fen'])} {a['status']} {a['reason_key']}"
+        )
+
+
+@product_app.command("set")
+def product_set(
+    ctx: typer.Context,
+    product_code: Annotated[str, typer.Argument(help="Loan product code.")],
+    retry_days: Annotated[int, typer.Option(help="Days after the due date to retry.")] = 3,
+    partial_debit: Annotated[bool, typer.Option(help="Take what the account holds.")] = False,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Create or change a loan product's deduction settings."""
+    st = state(ctx, db, json_, as_)
+    product = _call(
+        st, lambda store: set_product(store, product_code, retry_days, partial_debit, actor_for(st))
+    )
+    if st.json:
+        emit_json(product._asdict())
+    else:
+        out.print(
+            f"product {product.product_code}: retry {product.retry_days} days, "
+            f"partial debit {'on' if product.partial_debit else 'off'}"
         )
