@@ -1,0 +1,109 @@
+"""Pure per-row rules of a batch run and of a loan deduction attempt."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cardbatch.paybatch.header import batch_from_header, header_json, row_from_store, row_tuple
+from cardbatch.paybatch.loans import DEFAULT_PRODUCT, decide_attempt
+from cardbatch.paybatch.rules import pre_reasons, row_reason
+from cardbatch.payfiles import pre_check_rows
+from cardbatch.payfiles.model import BatchFile, BatchRow
+from cardbatch.payfiles.reasons import reason_by_key
+from cardbatch.store.loans_repo import ProductRow
+
+LIMIT_FEN = 1_000_000
+
+
+def batch_of(rows: list[BatchRow]) -> BatchFile:
+    return BatchFile("payroll", "pipe", "utf-8", "x.txt", "0" * 64, date(2024, 4, 15), "1046",
+                     None, len(rows), sum(r.amount_fen for r in rows), tuple(rows))  # fmt: skip
+
+
+rows_strategy = st.lists(
+    st.builds(
+        BatchRow,
+        line_no=st.integers(1, 10_000),
+        seq=st.just("01"),
+        name=st.sampled_from(["张三", "张　三", "张 三", "ＬＩ Lei", "li lei", "李四"]),
+        account=st.sampled_from(["A1", "A2", "A3"]),
+        amount_fen=st.sampled_from([-5, 0, 100, 200, LIMIT_FEN, LIMIT_FEN + 1]),
+        memo=st.sampled_from(["", "工资", "奖金"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=100)
+@given(rows_strategy)
+def test_pre_reasons_agree_with_the_payfiles_pre_checks(rows: list[BatchRow]) -> None:
+    expected = [r.reason_cn if r else None for r in pre_check_rows(batch_of(rows), LIMIT_FEN)]
+    got = pre_reasons(rows, LIMIT_FEN)
+    assert expected == [reason_by_key(key).reason_cn if key else None for key in got]
+
+
+def test_full_width_name_and_spaces_match_the_holder() -> None:
+    ok = row_reason("payroll", "李　四", 100, None, "李四", "active", 0, None)
+    assert ok.key == "success"
+    assert row_reason("payroll", "ＬＩ　Ｌｅｉ", 100, None, "LI Lei", "active", 0, None).key == (
+        "success"
+    )
+    assert row_reason("payroll", "李五", 100, None, "李四", "active", 0, None).iso_code == "BE01"
+
+
+@pytest.mark.parametrize(
+    ("args", "iso_code"),
+    [
+        (("payroll", "张三", 100, "duplicate", None, None, 0, None), "AM05"),
+        (("payroll", "张三", 100, None, None, None, 0, None), "AC01"),
+        (("payroll", "别人", 100, None, "张三", "closed", 0, None), "AC04"),
+        (("payroll", "别人", 100, None, "张三", "frozen", 0, None), "AC06"),
+        (("collection", "张三", 100, None, "张三", "active", 1_000, None), "MD01"),
+        (("collection", "张三", 100, None, "张三", "active", 99, "active"), "AM04"),
+        (("collection", "张三", 100, None, "张三", "active", 100, "active"), ""),
+        (("collection", "张三", 100, None, "张三", "active", 100, "revoked"), "MD01"),
+        (("payroll", "张三", 100, None, "张三", "active", -5, None), ""),
+    ],
+)
+def test_row_rules_in_order(args: tuple[object, ...], iso_code: str) -> None:
+    assert row_reason(*args).iso_code == iso_code  # type: ignore[arg-type]
+
+
+def test_header_and_rows_round_trip() -> None:
+    row = BatchRow(7, "01", "张三", "A1", 100, "工资", "E2E", "M1", date(2023, 1, 2), "G",
+                   "1046", ("01", "张三", "1.00", "A1", "1046"))  # fmt: skip
+    batch = batch_of([row])._replace(summary_fields=("1", "1", "20240415"), newline="\r\n")
+    rebuilt = batch_from_header(header_json(batch), [row])
+    assert rebuilt == batch
+    stored = row_tuple(1, 1, row, None)
+    assert row_from_store(stored[2:14]) == row
+
+
+PARTIAL = ProductRow("partial", retry_days=2, partial_debit=True)
+
+
+@pytest.mark.parametrize(
+    ("remaining", "available", "status", "product", "attempt", "paid_before", "expected"),
+    [
+        (100, 100, "active", DEFAULT_PRODUCT, 1, 0, ("success", 100, "paid", "paid")),
+        (100, 99, "active", DEFAULT_PRODUCT, 1, 0, ("insufficient_funds", 0, "failed", "due")),
+        (100, 99, "active", DEFAULT_PRODUCT, 4, 0,
+         ("insufficient_funds", 0, "failed", "overdue")),
+        (100, 40, "active", PARTIAL, 1, 0, ("insufficient_funds", 40, "partial", "partial")),
+        (100, 40, "active", PARTIAL, 3, 10, ("insufficient_funds", 40, "partial", "overdue")),
+        (100, 0, "active", PARTIAL, 2, 10, ("insufficient_funds", 0, "failed", "partial")),
+        (100, 500, "closed", DEFAULT_PRODUCT, 1, 0, ("account_closed", 0, "failed", "failed")),
+        (100, 500, "frozen", DEFAULT_PRODUCT, 1, 0, ("account_frozen", 0, "failed", "failed")),
+        (100, 500, None, DEFAULT_PRODUCT, 1, 0, ("account_not_found", 0, "failed", "failed")),
+    ],
+)  # fmt: skip
+def test_deduction_attempts(
+    remaining: int, available: int, status: str | None, product: ProductRow, attempt: int,
+    paid_before: int, expected: tuple[str, int, str, str],
+) -> None:  # fmt: skip
+    got = decide_attempt(remaining, available, status, product, attempt, paid_before)
+    assert (got.reason.key, got.debited_fen, got.status, got.instalment_status) == expected
