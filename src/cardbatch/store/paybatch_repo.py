@@ -234,7 +234,7 @@ def next_chunk(
         .order_by(r.row_no)
         .limit(rows_max)
     )
-    return [ChunkRow(*row) for row in conn.execute(query)]
+    return [ChunkRow._make(row) for row in conn.execute(query).all()]
 
 
 def pending_total_fen(conn: Connection, batch_id: int, after_row_no: int) -> int:
@@ -313,7 +313,7 @@ def rows_and_results(conn: Connection, batch_id: int) -> Iterator[tuple[Any, ...
         .where(r.batch_id == batch_id)
         .order_by(r.row_no)
     )
-    yield from conn.execute(query)
+    yield from conn.execute(query).all()
 
 
 # ----------------------------------------------------------------------------- mandates
