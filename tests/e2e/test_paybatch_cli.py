@@ -171,3 +171,19 @@ def test_cli_return_files_match_the_expected_ones(sqlite_url: str, tmp_path: Pat
             assert _mask_dates(got.read_bytes()) == _mask_dates(
                 (EXPECTED / got.name).read_bytes()
             ), got.name
+
+
+def test_demo_has_a_payroll_and_a_collection_day(sqlite_url: str, tmp_path: Path) -> None:
+    report = cli_json("--db", sqlite_url, "demo", "--customers", "120", "--days", "2",
+                      "--workdir", str(tmp_path))  # fmt: skip
+    payroll, collection = report["payment_files"]
+    assert payroll["kind"] == "payroll" and payroll["status"] == "completed"
+    assert payroll["by_reason"]["name_mismatch"] == 3
+    assert payroll["by_reason"]["account_closed"] == 2
+    assert collection["kind"] == "collection" and collection["status"] == "completed"
+    assert collection["by_reason"]["insufficient_funds"] > 0
+    assert collection["by_reason"]["no_mandate"] == 3
+    for batch in (payroll, collection):
+        assert len(batch["files"]) == 2 and all(Path(f).is_file() for f in batch["files"])
+    assert report["report"]["ledger"]["mismatches"] == []
+    assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True

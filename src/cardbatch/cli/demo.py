@@ -23,7 +23,9 @@ from cardbatch.cli.common import (
     state,
     store_for,
 )
+from cardbatch.cli.paybatch import print_demo_batches
 from cardbatch.money import format_fen
+from cardbatch.paybatch.demo import run_payment_files
 from cardbatch.services import ledger
 from cardbatch.services.demo import DemoConfig, DemoReport, run_demo
 from cardbatch.store.migrate import upgrade
@@ -63,12 +65,15 @@ def demo_cmd(
 
             report = run_demo(store, config, actor_for(st), on_day, workdir)
         sample = ledger.history(store, report.sample_account_id, rows_max=8)
+        payments = run_payment_files(store, workdir, date.fromisoformat(report.business_dates[-1]))
+        report.ledger = ledger.check(store)  # again, after the payment files
     finally:
         store.dispose()
     if st.json:
-        emit_json({"report": report, "sample_history": sample})
+        emit_json({"report": report, "sample_history": sample, "payment_files": payments})
     else:
         _print_report(report)
+        print_demo_batches(payments)
         out.print(f"\ntransaction details of {sample.account_id} (first {len(sample.lines)}):")
         for line in sample.lines:
             amount, after = format_fen(line.amount_fen), format_fen(line.balance_after_fen)

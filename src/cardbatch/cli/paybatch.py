@@ -42,6 +42,7 @@ from cardbatch.paybatch import (
     submit,
     write_batch_returns,
 )
+from cardbatch.paybatch.demo import DemoBatch
 from cardbatch.paybatch.loans import deduct, import_schedules, set_product, show_loan
 from cardbatch.paybatch.mandates import add_mandate, import_mandates, list_mandates
 from cardbatch.paybatch.model import CHUNK_ROWS_DEFAULT, SETTINGS
@@ -530,3 +531,16 @@ def product_set(
             f"product {product.product_code}: retry {product.retry_days} days, "
             f"partial debit {'on' if product.partial_debit else 'off'}"
         )
+
+
+def print_demo_batches(batches: list[DemoBatch]) -> None:
+    """The demo's payment-file day: one summary per return file set (回盘)."""
+    for b in batches:
+        reasons = ", ".join(f"{key} {n}" for key, n in b.by_reason.items())
+        out.print(
+            f"{b.kind} batch {b.batch_id} ({b.source}) {b.status}: success {b.success_count} / "
+            f"{format_fen(b.success_total_fen)}, failure {b.failure_count} / "
+            f"{format_fen(b.failure_total_fen)} ({reasons})"
+        )
+        for name in b.files:
+            out.print(f"  return file {name}")
