@@ -6,70 +6,35 @@ from __future__ import annotations
 import re
 import signal
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from cardbatch.money import format_fen
 from cardbatch.store import open_store
 from cardbatch.store.tables import journal_entries
 from cardbatch.store.tables_paybatch import paybatch_results
 from tests.e2e.cli import cli_json, run_cli
 from tests.integration.paybatch.worlds import (
-    ACTIVE,
-    CLOSED,
-    FROZEN,
+    DAY,
+    EMPLOYER,
     WORLDS,
-    Holder,
-    World,
     available_fen,
     build_world,
+    numbered_success_fen,
+    numbered_world,
+    write_numbered_payroll,
 )
 from tests.unit.payfiles.samples import EXPECTED, VALID
 
 ROWS_N = 57
 CHUNK_ROWS = 10
-UNIT = "5001"
-EMPLOYER = "5001000000001"
-DAY = date(2024, 4, 15)
-
-
-def big_world() -> World:
-    """57 employees; every 7th has another holder name, every 11th a closed account, every
-    13th a frozen one."""
-    holders = []
-    for n in range(1, ROWS_N + 1):
-        name = f"员工{n:03d}" if n % 7 else f"别人{n:03d}"
-        status = CLOSED if n % 11 == 0 else FROZEN if n % 13 == 0 else ACTIVE
-        holders.append(Holder(f"62170000{n:08d}", name, status))
-    return World("payroll", UNIT, EMPLOYER, 100_000_000, tuple(holders))
-
-
-def amount_fen(n: int) -> int:
-    return 100_000 + n * 137
-
-
-def write_payroll(path: Path) -> None:
-    total_fen = sum(amount_fen(n) for n in range(1, ROWS_N + 1))
-    lines = [f"1|1|{DAY:%Y%m%d}|{UNIT}|1|1|{ROWS_N}|{format_fen(total_fen, grouping=False)}|"]
-    lines += [
-        f"{n:03d}|员工{n:03d}|{format_fen(amount_fen(n), grouping=False)}|62170000{n:08d}|"
-        f"{UNIT}|1|1|01|"
-        for n in range(1, ROWS_N + 1)
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def expected_success_fen() -> int:
-    return sum(amount_fen(n) for n in range(1, ROWS_N + 1) if n % 7 and n % 11 and n % 13)
 
 
 def prepare(db_url: str) -> None:
     cli_json("db", "upgrade", "--db", db_url)
     store = open_store(db_url)
     try:
-        build_world(store, big_world())
+        build_world(store, numbered_world(ROWS_N))
     finally:
         store.dispose()
 
@@ -79,7 +44,7 @@ def test_crash_after_first_chunk_then_resume_posts_each_row_once(
 ) -> None:
     prepare(db_url)
     path = tmp_path / "payroll_20240415.txt"
-    write_payroll(path)
+    write_numbered_payroll(path, ROWS_N)
     db = ("--db", db_url)
     batch = cli_json(*db, "payroll", "submit", str(path), "--employer", EMPLOYER,
                      "--date", DAY.isoformat(), env={"CARDBATCH_USER": "maker"})  # fmt: skip
@@ -99,14 +64,14 @@ def test_crash_after_first_chunk_then_resume_posts_each_row_once(
         resumed = cli_json(*db, "batch", "run", batch_id, "--chunk-rows", str(CHUNK_ROWS))
         assert resumed["rows_skipped"] == CHUNK_ROWS
         assert resumed["rows_run"] == ROWS_N - CHUNK_ROWS
-        assert resumed["success_total_fen"] == expected_success_fen()
+        assert resumed["success_total_fen"] == numbered_success_fen(ROWS_N)
 
         with store.read() as conn:
             keys = list(conn.execute(select(journal_entries.c.idempotency_key)).scalars())
         row_keys = [k for k in keys if k.startswith(f"paybatch:{batch_id}:")]
         assert len(row_keys) == len(set(row_keys)) == resumed["success_count"]
         spent = 100_000_000 - available_fen(store, EMPLOYER)
-        assert spent == expected_success_fen()
+        assert spent == numbered_success_fen(ROWS_N)
     finally:
         store.dispose()
     assert cli_json(*db, "ledger", "check")["balanced"] is True
@@ -120,7 +85,7 @@ def test_crash_after_first_chunk_then_resume_posts_each_row_once(
 def test_cli_maker_checker_and_unapproved_run(sqlite_url: str, tmp_path: Path) -> None:
     prepare(sqlite_url)
     path = tmp_path / "payroll.txt"
-    write_payroll(path)
+    write_numbered_payroll(path, ROWS_N)
     db = ("--db", sqlite_url)
     batch = cli_json(*db, "payroll", "submit", str(path), "--employer", EMPLOYER,
                      "--date", DAY.isoformat(), "--as", "alice")  # fmt: skip

@@ -32,7 +32,15 @@ from cardbatch.payfiles.pain002 import parse_status_report
 from cardbatch.services import ledger
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries
-from tests.integration.paybatch.worlds import WORLDS, available_fen, build_world
+from tests.integration.paybatch.worlds import (
+    DAY,
+    WORLDS,
+    available_fen,
+    build_world,
+    numbered_success_fen,
+    numbered_world,
+    write_numbered_payroll,
+)
 from tests.unit.payfiles.samples import EXPECTED, INVALID, VALID, created_at, outcomes
 
 MAKER, CHECKER = "maker", "checker"
@@ -286,3 +294,41 @@ def test_list_shows_newest_first(store: Store) -> None:
     second = submit(store, request_for(name), MAKER)
     assert [b.batch_id for b in list_batches(store)] == [second.batch_id, first.batch_id]
     assert [b.batch_id for b in list_batches(store, status="rejected")] == [second.batch_id]
+
+
+def test_a_large_batch_in_chunks_posts_exactly_the_successes(store: Store, tmp_path: Path) -> None:
+    rows = 450  # above the COPY threshold on PostgreSQL for rows and results
+    world = numbered_world(rows)
+    build_world(store, world)
+    path = tmp_path / "payroll_450.txt"
+    write_numbered_payroll(path, rows)
+    outcome = submit(store, SubmitRequest(path, "payroll", world.party_account, DAY), MAKER)
+    assert outcome.status == BatchStatus.VALIDATED, outcome.rejection
+    approve(store, outcome.batch_id, CHECKER)
+    before = available_fen(store, world.party_account)
+    result = run_batch(store, outcome.batch_id, "operator", chunk_rows=300)
+    assert result.chunks_run == 2 and result.rows_run == rows
+    assert result.success_total_fen == numbered_success_fen(rows)
+    assert before - available_fen(store, world.party_account) == numbered_success_fen(rows)
+    files = write_batch_returns(store, outcome.batch_id, tmp_path / "out")
+    assert files.summary.success_count + files.summary.failure_count == rows
+    assert ledger.check(store).balanced
+
+
+def test_payroll_pain002_parses_back(store: Store, tmp_path: Path) -> None:
+    name = "pain001_payroll_20240415.xml"
+    build_world(store, WORLDS[name])
+    batch_id = submit_approved(store, name)
+    result = run_batch(store, batch_id, "operator")
+    report = parse_status_report(
+        write_batch_returns(store, batch_id, tmp_path).paths[0].read_bytes()
+    )
+    assert (report.group_status, report.original_message_id) == ("PART", "PAYROLL-20240415-0001")
+    assert report.original_count == 5
+    assert report.total_fen_by_status == {
+        "ACSC": result.success_total_fen, "RJCT": result.failure_total_fen,
+    }  # fmt: skip
+    statuses = {tx.end_to_end_id: (tx.status, tx.reason_code) for tx in report.transactions}
+    assert len(report.transactions) == len(statuses) == 5
+    assert statuses["PAY-20240415-0002"] == ("RJCT", "AC06")
+    assert statuses["PAY-20240415-0005"] == ("RJCT", "AC01")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.domain.records import DepositAccount, DepositStatus, Enterprise, EnterpriseKind
+from cardbatch.money import format_fen
 from cardbatch.paybatch.mandates import add_mandate
 from cardbatch.services import ledger
 from cardbatch.store import Store
@@ -127,3 +129,42 @@ def available_fen(store: Store, account: str) -> int:
     """What a deposit account holds (deposits are credit balances in the ledger)."""
     with store.read() as conn:
         return -sum(account_balances(conn, account).values())
+
+
+# ----------------------------------------------------------------------------- numbered
+
+UNIT = "5001"
+EMPLOYER = "5001000000001"
+DAY = date(2024, 4, 15)
+
+
+def numbered_world(rows: int) -> World:
+    """``rows`` employees; every 7th has another holder name, every 11th a closed account,
+    every 13th a frozen one."""
+    holders = []
+    for n in range(1, rows + 1):
+        name = f"员工{n:05d}" if n % 7 else f"别人{n:05d}"
+        status = CLOSED if n % 11 == 0 else FROZEN if n % 13 == 0 else ACTIVE
+        holders.append(Holder(f"62170000{n:08d}", name, status))
+    return World("payroll", UNIT, EMPLOYER, 100_000_000, tuple(holders))
+
+
+def numbered_amount_fen(n: int) -> int:
+    return 100_000 + n * 137
+
+
+def write_numbered_payroll(path: Path, rows: int) -> None:
+    """The UTF-8 pipe payroll file that pays every employee of :func:`numbered_world`."""
+    total_fen = sum(numbered_amount_fen(n) for n in range(1, rows + 1))
+    lines = [f"1|1|{DAY:%Y%m%d}|{UNIT}|1|1|{rows}|{format_fen(total_fen, grouping=False)}|"]
+    lines += [
+        f"{n:05d}|员工{n:05d}|{format_fen(numbered_amount_fen(n), grouping=False)}|"
+        f"62170000{n:08d}|{UNIT}|1|1|01|"
+        for n in range(1, rows + 1)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def numbered_success_fen(rows: int) -> int:
+    """What the employer pays out: every row but the wrong names, closed and frozen ones."""
+    return sum(numbered_amount_fen(n) for n in range(1, rows + 1) if n % 7 and n % 11 and n % 13)
