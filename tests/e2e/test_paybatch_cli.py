@@ -18,13 +18,15 @@ from tests.integration.paybatch.worlds import (
     DAY,
     EMPLOYER,
     WORLDS,
+    Holder,
+    World,
     available_fen,
     build_world,
     numbered_success_fen,
     numbered_world,
     write_numbered_payroll,
 )
-from tests.unit.payfiles.samples import EXPECTED, VALID
+from tests.unit.payfiles.samples import DATA, EXPECTED, VALID
 
 ROWS_N = 57
 CHUNK_ROWS = 10
@@ -152,3 +154,56 @@ def test_demo_has_a_payroll_and_a_collection_day(sqlite_url: str, tmp_path: Path
         assert len(batch["files"]) == 2 and all(Path(f).is_file() for f in batch["files"])
     assert report["report"]["ledger"]["mismatches"] == []
     assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True
+
+
+def test_cli_mandate_import_then_collection(sqlite_url: str, tmp_path: Path) -> None:
+    cli_json("db", "upgrade", "--db", sqlite_url)
+    db = ("--db", sqlite_url)
+    name = "pipe_utf8_collection_20240415.txt"
+    world = WORLDS[name]
+    store = open_store(sqlite_url)
+    try:
+        build_world(store, replace(world, holders=tuple(
+            replace(h, mandate=False) for h in world.holders)))  # fmt: skip
+    finally:
+        store.dispose()
+    bad = run_cli(*db, "collect", "mandate", "import",
+                  str(DATA / "invalid/paybatch/mandates_bad_signed_on.csv"))  # fmt: skip
+    assert bad.returncode == 2 and "mandates_bad_signed_on.csv:2: signed_on" in bad.stderr
+    twice = run_cli(*db, "collect", "mandate", "import",
+                    str(DATA / "invalid/paybatch/mandates_same_pair_twice.csv"))  # fmt: skip
+    assert twice.returncode == 2 and ":3: the same biller and payer appear twice" in twice.stderr
+    mandates = DATA / "valid/paybatch/mandates_biller_2088000000001.csv"
+    assert cli_json(*db, "collect", "mandate", "import", str(mandates))["imported"] == 3
+    assert len(cli_json(*db, "collect", "mandate", "list", "--biller", world.party_account)) == 3
+    batch = cli_json(*db, "collect", "submit", str(VALID / name), "--biller",
+                     world.party_account, "--date", "2024-04-15", "--as", "maker")  # fmt: skip
+    cli_json(*db, "batch", "approve", str(batch["batch_id"]), "--as", "checker")
+    done = cli_json(*db, "batch", "run", str(batch["batch_id"]))
+    assert (done["success_count"], done["failure_count"]) == (1, 3)
+
+
+def test_cli_loans_import_and_deduct(sqlite_url: str) -> None:
+    cli_json("db", "upgrade", "--db", sqlite_url)
+    db = ("--db", sqlite_url)
+    store = open_store(sqlite_url)
+    try:
+        build_world(store, World("payroll", "7001", "7001000000001", 0, (
+            Holder("6230000000000001", "借款人1", funds_fen=500_000),
+        )))  # fmt: skip
+    finally:
+        store.dispose()
+    bad = run_cli(
+        *db, "loans", "import", str(DATA / "invalid/paybatch/loan_schedules_bad_rows.csv")
+    )
+    assert bad.returncode == 2 and "loan_schedules_bad_rows.csv:2: due_date" in bad.stderr
+    imported = cli_json(*db, "loans", "import",
+                        str(DATA / "valid/paybatch/loan_schedules_zh_headers_gbk.csv"))  # fmt: skip
+    assert (imported["loans"], imported["instalments"]) == (1, 2)
+    first = cli_json(*db, "loans", "deduct", "--date", "2024-04-15")
+    assert (first["attempts"], first["paid"], first["debited_fen"]) == (1, 1, 12_050)
+    again = cli_json(*db, "loans", "deduct", "--date", "2024-04-15")
+    assert again["attempts"] == 0
+    shown = cli_json(*db, "loans", "show", "Z001")
+    assert [i["status"] for i in shown["instalments"]] == ["paid", "due"]
+    assert cli_json(*db, "ledger", "check")["balanced"] is True
