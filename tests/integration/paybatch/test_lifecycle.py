@@ -7,6 +7,7 @@ layer from the fixed outcomes in outcomes.toml), and the ledger itself.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -332,3 +333,46 @@ def test_payroll_pain002_parses_back(store: Store, tmp_path: Path) -> None:
     assert len(report.transactions) == len(statuses) == 5
     assert statuses["PAY-20240415-0002"] == ("RJCT", "AC06")
     assert statuses["PAY-20240415-0005"] == ("RJCT", "AC01")
+
+
+def test_pipe_unit_of_another_unit_is_rejected(store: Store) -> None:
+    name = "pipe_gbk_crlf_payroll_20090906.txt"
+    build_world(store, replace(WORLDS[name], unit_no="9999"))
+    outcome = submit(store, request_for(name), MAKER)
+    assert outcome.rejection is not None and outcome.rejection.code == "unit_mismatch"
+
+
+def test_iso_debtor_account_must_be_the_submitting_employer(store: Store) -> None:
+    name = "pain001_payroll_20240415.xml"
+    world = replace(WORLDS[name], party_account="1000999900009")
+    build_world(store, world)
+    outcome = submit(store, request_for(name, party_account="1000999900009"), MAKER)
+    assert outcome.rejection is not None and outcome.rejection.code == "unit_mismatch"
+
+
+def test_rows_above_the_per_row_limit_fail_am02(store: Store) -> None:
+    name = "csv_zh_headers_gbk_control_line_payroll.csv"
+    build_world(store, WORLDS[name])
+    outcome = submit(store, request_for(name, amount_fen_max_per_row=700_000), MAKER)
+    approve(store, outcome.batch_id, CHECKER)
+    run_batch(store, outcome.batch_id, "operator")
+    by_reason = show(store, outcome.batch_id).by_reason
+    assert by_reason["amount_over_limit"]["rows"] == 2  # 8,000.00 and 7,500.00 > 7,000.00
+    assert by_reason["amount_over_limit"]["iso_code"] == "AM02"
+    assert by_reason["success"]["rows"] == 1
+
+
+def test_a_repeated_row_inside_the_file_fails_as_duplicate(store: Store, tmp_path: Path) -> None:
+    world_name = "pipe_utf8_collection_20240415.txt"
+    build_world(store, WORLDS[world_name])
+    target = tmp_path / "pipe_utf8_duplicate_row.txt"
+    shutil.copy(INVALID / "pipe_utf8_duplicate_row.txt", target)
+    outcome = submit(store, request_for(world_name, path=target), MAKER)
+    assert outcome.status == BatchStatus.VALIDATED, outcome.rejection
+    approve(store, outcome.batch_id, CHECKER)
+    result = run_batch(store, outcome.batch_id, "operator")
+    by_reason = show(store, outcome.batch_id).by_reason
+    assert by_reason["duplicate"] == {"rows": 1, "amount_fen": 5800, "reason_cn": "重复",
+                                      "iso_code": "AM05"}  # fmt: skip
+    assert result.success_count == 1  # the first 陈一 row only; it is collected once
+    assert available_fen(store, "6222020000000001") == 10_000 - 5_800
