@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("screening", ["--accounts", "1000000"]),
     ("cycle_kernels", ["--accounts", "200000", "--reference-sample", "1000"]),
     ("import_customers", ["--rows", "1000000", "--backend", "sqlite"]),
+    ("payroll", ["--rows", "100000"]),
 ]
 SIZE_FLAGS = ("--entries", "--rows", "--accounts", "--customers")
 

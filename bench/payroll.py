@@ -11,7 +11,6 @@ CLI calls) and prints one JSON document. Set-up time is reported apart.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bench.common import emit, peak_rss_mb
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.money import format_fen
 from cardbatch.paybatch import SubmitRequest, approve, run_batch, submit, write_batch_returns
@@ -126,6 +126,8 @@ def run(rows: int, chunk_rows: int, workdir: Path) -> dict[str, Any]:
     check = ledger.check(store)
     store.dispose()
     return {
+        "benchmark": "payroll",
+        "backend": "sqlite",
         "rows": rows,
         "chunk_rows": chunk_rows,
         "file_bytes": payroll.stat().st_size,
@@ -141,6 +143,7 @@ def run(rows: int, chunk_rows: int, workdir: Path) -> dict[str, Any]:
         "success_total_fen": result.success_total_fen,
         "return_files": [p.name for p in files.paths],
         "ledger_balanced": check.balanced,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -159,7 +162,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-payroll-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        print(json.dumps(run(args.rows, args.chunk_rows, workdir), ensure_ascii=False, indent=2))
+        emit(run(args.rows, args.chunk_rows, workdir))
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
