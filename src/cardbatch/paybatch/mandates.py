@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from cardbatch.domain.masking import mask_card
 from cardbatch.paybatch.model import PaybatchError
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
@@ -94,7 +95,9 @@ def _save(store: Store, records: Sequence[MandateRecord], actor: str, subject: s
         existing = repo.existing_mandates(conn, pairs)
         if existing:
             biller, payer = sorted(existing)[0]
-            raise MandateError(f"a mandate for biller {biller} and payer {payer} already exists")
+            raise MandateError(
+                f"a mandate for biller {biller} and payer {mask_card(payer)} already exists"
+            )
         repo.insert_mandates(conn, records, actor, utc_now())
         audit.record(conn, actor, "mandate.add", subject, mandates=len(records))
 
