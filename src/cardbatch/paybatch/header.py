@@ -59,33 +59,10 @@ def row_tuple(batch_id: int, row_no: int, row: BatchRow, pre_reason: str | None)
 
 
 def row_from_store(values: Sequence[Any]) -> BatchRow:
-    """A :class:`BatchRow` from ``line_no .. raw_fields`` as ``rows_and_results`` reads them."""
-    (
-        line_no,
-        seq,
-        name,
-        account,
-        amount_fen,
-        memo,
-        end_to_end_id,
-        mandate_id,
-        signed_on,
-        group_id,
-        unit_no,
-        raw,
-    ) = values[:12]
+    """A :class:`BatchRow` from ``line_no .. raw_fields`` as ``rows_and_results`` reads them
+    (the signing date may come as ISO text, from SQLite's driver)."""
+    signed_on, raw = values[8], values[11]
+    if isinstance(signed_on, str):
+        signed_on = date.fromisoformat(signed_on)
     fields = tuple(raw.split(RAW_FIELD_SEPARATOR)) if raw is not None else ()
-    return BatchRow(
-        line_no,
-        seq,
-        name,
-        account,
-        amount_fen,
-        memo,
-        end_to_end_id,
-        mandate_id,
-        signed_on,
-        group_id,
-        unit_no,
-        fields,
-    )
+    return BatchRow._make((*values[:8], signed_on, values[9], values[10], fields))

@@ -59,16 +59,17 @@ def load_results(conn: Connection, batch_id: int, header: str) -> tuple[BatchFil
     results: list[RowResult] = []
     success_cn, success_iso = SUCCESS.reason_cn, SUCCESS.iso_code
     reasons: dict[str, Reason] = {}
+    make_result = RowResult._make
     for values in repo.rows_and_results(conn, batch_id):
         row = row_from_store(values)
         status, key = values[12], values[13]
         assert status is not None, f"batch {batch_id} row at line {row.line_no} has no result"
         rows.append(row)
         if status == "success":
-            results.append(RowResult(row, "success", success_cn, success_iso))
+            results.append(make_result((row, "success", success_cn, success_iso)))
         else:
             reason = reasons.get(key) or reasons.setdefault(key, reason_by_key(key))
-            results.append(RowResult(row, "failed", reason.reason_cn, reason.iso_code))
+            results.append(make_result((row, "failed", reason.reason_cn, reason.iso_code)))
     return batch_from_header(header, rows), results
 
 

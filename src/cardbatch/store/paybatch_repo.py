@@ -7,11 +7,11 @@ balance and mandate of each row in one joined query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, null, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from cardbatch.domain.ledger import Component
 from cardbatch.store.tables import balances, deposit_accounts, enterprises
@@ -192,49 +192,38 @@ def results_cursor(conn: Connection, batch_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+_CHUNK_SQL = (
+    "SELECT r.row_no, r.name, r.account, r.amount_fen, r.pre_reason, a.holder_name, a.status,"
+    " b.balance_fen, {mandate_status}"
+    " FROM paybatch_rows r"
+    " LEFT JOIN paybatch_results res ON res.batch_id = r.batch_id AND res.row_no = r.row_no"
+    " LEFT JOIN deposit_accounts a ON a.account_id = r.account"
+    " LEFT JOIN balances b ON b.account_id = r.account AND b.component = '{balance}'"
+    " {mandate_join}"
+    " WHERE r.batch_id = ? AND r.row_no > ? AND res.row_no IS NULL"
+    " ORDER BY r.row_no LIMIT ?"
+)
+_PAYROLL_CHUNK_SQL = _CHUNK_SQL.format(
+    balance=Component.BALANCE.value, mandate_status="NULL", mandate_join=""
+)
+_COLLECTION_CHUNK_SQL = _CHUNK_SQL.format(
+    balance=Component.BALANCE.value,
+    mandate_status="m.status",
+    mandate_join="LEFT JOIN mandates m ON m.biller_account = ? AND m.payer_account = r.account",
+)
+
+
 def next_chunk(
     conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
 ) -> list[ChunkRow]:
     """The next rows without a result after ``after_row_no``, with account, balance and (for
-    a collection from ``biller``) mandate, in one query."""
-    r, res, a, b, m = (
-        paybatch_rows.c,
-        paybatch_results.c,
-        deposit_accounts.c,
-        balances.c,
-        mandates.c,
-    )
-    joined = (
-        paybatch_rows.outerjoin(
-            paybatch_results, and_(res.batch_id == r.batch_id, res.row_no == r.row_no)
-        )
-        .outerjoin(deposit_accounts, a.account_id == r.account)
-        .outerjoin(balances, and_(b.account_id == r.account, b.component == Component.BALANCE))
-    )
-    mandate_col: Any = null()
-    if biller is not None:
-        joined = joined.outerjoin(
-            mandates, and_(m.biller_account == biller, m.payer_account == r.account)
-        )
-        mandate_col = m.status
-    query = (
-        select(
-            r.row_no,
-            r.name,
-            r.account,
-            r.amount_fen,
-            r.pre_reason,
-            a.holder_name,
-            a.status,
-            b.balance_fen,
-            mandate_col,
-        )
-        .select_from(joined)
-        .where(r.batch_id == batch_id, r.row_no > after_row_no, res.row_no.is_(None))
-        .order_by(r.row_no)
-        .limit(rows_max)
-    )
-    return [ChunkRow._make(row) for row in conn.execute(query).all()]
+    a collection from ``biller``) mandate, in one query through the driver's cursor."""
+    if biller is None:
+        rows = raw_fetchall(conn, _PAYROLL_CHUNK_SQL, (batch_id, after_row_no, rows_max))
+    else:
+        params = (biller, batch_id, after_row_no, rows_max)
+        rows = raw_fetchall(conn, _COLLECTION_CHUNK_SQL, params)
+    return [ChunkRow._make(row) for row in rows]
 
 
 def pending_total_fen(conn: Connection, batch_id: int, after_row_no: int) -> int:
@@ -285,35 +274,37 @@ def reason_counts(conn: Connection, batch_id: int) -> dict[str, tuple[int, int]]
     return {key: (int(n), int(total)) for key, n, total in conn.execute(query)}
 
 
-def rows_and_results(conn: Connection, batch_id: int) -> Iterator[tuple[Any, ...]]:
-    """Every row with its result (None columns when it has none), in file order."""
-    r, res = paybatch_rows.c, paybatch_results.c
-    query = (
-        select(
-            r.line_no,
-            r.seq,
-            r.name,
-            r.account,
-            r.amount_fen,
-            r.memo,
-            r.end_to_end_id,
-            r.mandate_id,
-            r.mandate_signed_on,
-            r.group_id,
-            r.unit_no,
-            r.raw_fields,
-            res.status,
-            res.reason_key,
-        )
-        .select_from(
-            paybatch_rows.outerjoin(
-                paybatch_results, and_(res.batch_id == r.batch_id, res.row_no == r.row_no)
-            )
-        )
-        .where(r.batch_id == batch_id)
-        .order_by(r.row_no)
-    )
-    yield from conn.execute(query).all()
+_ROWS_AND_RESULTS_SQL = (
+    "SELECT r.line_no, r.seq, r.name, r.account, r.amount_fen, r.memo, r.end_to_end_id,"
+    " r.mandate_id, r.mandate_signed_on, r.group_id, r.unit_no, r.raw_fields,"
+    " res.status, res.reason_key"
+    " FROM paybatch_rows r LEFT JOIN paybatch_results res"
+    " ON res.batch_id = r.batch_id AND res.row_no = r.row_no"
+    " WHERE r.batch_id = ? ORDER BY r.row_no"
+)
+
+
+def rows_and_results(conn: Connection, batch_id: int) -> list[tuple[Any, ...]]:
+    """Every row with its result (None columns when it has none), in file order.
+
+    Read through the driver's cursor (inside the caller's transaction): plain tuples, no
+    per-row result objects. ``mandate_signed_on`` comes back as ISO text on SQLite.
+    """
+    return raw_fetchall(conn, _ROWS_AND_RESULTS_SQL, (batch_id,))
+
+
+def raw_fetchall(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``?`` markers) on the driver connection of ``conn``; all rows as tuples."""
+    if conn.dialect.name != "sqlite":
+        sql = sql.replace("?", "%s")
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 # ----------------------------------------------------------------------------- mandates

@@ -81,6 +81,8 @@ def test_header_and_rows_round_trip() -> None:
     assert rebuilt == batch
     stored = row_tuple(1, 1, row, None)
     assert row_from_store(stored[2:14]) == row
+    as_text = (*stored[2:10], "2023-01-02", *stored[11:14])  # SQLite's driver gives ISO text
+    assert row_from_store(as_text) == row
 
 
 PARTIAL = ProductRow("partial", retry_days=2, partial_debit=True)
