@@ -3,9 +3,8 @@
 :func:`row_reason` decides one row from what the store knows about its account, in a
 fixed order: pre-check (amount, duplicate) -> account exists (AC01) -> closed (AC04) ->
 frozen (AC06) -> holder name (BE01) -> for collections, mandate (MD01) and the payer's
-funds (AM04). :func:`pre_reasons` is :func:`cardbatch.payfiles.pre_check_rows` computed
-column-wise: names are normalised only inside groups of rows that already agree on
-account, amount and memo, which gives the same answer at a fraction of the cost.
+funds (AM04); it is :func:`cardbatch.payfiles.checks.check_account` plus the funds rule,
+with an exact-name fast path (a test keeps the two in agreement).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cardbatch.domain.records import DepositStatus
-from cardbatch.payfiles.checks import check_amount, duplicate_key, names_match
+from cardbatch.payfiles.checks import check_amount, duplicates, names_match
 from cardbatch.payfiles.model import BatchRow, Kind
 from cardbatch.payfiles.reasons import (
     ACCOUNT_CLOSED,
@@ -33,46 +32,17 @@ MANDATE_ACTIVE = "active"
 
 def pre_reasons(rows: Sequence[BatchRow], amount_fen_max: int) -> list[str | None]:
     """Per row, the key of the pure pre-check that fails it (amount first, then a later
-    duplicate of an earlier row), or None."""
-    first_by_cheap: dict[tuple[str, int, str], int] = {}
-    repeated_cheap: list[int] = []
-    for index, row in enumerate(rows):
-        first = first_by_cheap.setdefault((row.account, row.amount_fen, row.memo), index)
-        if first != index:
-            repeated_cheap.append(index)
-    duplicate_rows = _true_duplicates(rows, first_by_cheap, repeated_cheap)
+    duplicate of an earlier row), or None: :func:`cardbatch.payfiles.pre_check_rows` as
+    reason keys, without building a result per row."""
+    repeated = duplicates(rows)
     keys: list[str | None] = []
     for index, row in enumerate(rows):
-        reason = check_amount(row, amount_fen_max)
-        if reason is None and index in duplicate_rows:
-            reason = DUPLICATE
-        keys.append(reason.key if reason else None)
+        if 0 < row.amount_fen <= amount_fen_max and index not in repeated:
+            keys.append(None)
+            continue
+        reason = check_amount(row, amount_fen_max) or DUPLICATE
+        keys.append(reason.key)
     return keys
-
-
-def _true_duplicates(
-    rows: Sequence[BatchRow],
-    first_by_cheap: dict[tuple[str, int, str], int],
-    repeated_cheap: list[int],
-) -> set[int]:
-    """Among rows sharing account, amount and memo, those whose normalised name repeats."""
-    if not repeated_cheap:
-        return set()
-    candidates = sorted(
-        {
-            first_by_cheap[(rows[i].account, rows[i].amount_fen, rows[i].memo)]
-            for i in repeated_cheap
-        }
-        | set(repeated_cheap)
-    )
-    seen: set[tuple[str, str, int, str]] = set()
-    duplicates: set[int] = set()
-    for index in candidates:
-        key = duplicate_key(rows[index])
-        if key in seen:
-            duplicates.add(index)
-        seen.add(key)
-    return duplicates
 
 
 def row_reason(

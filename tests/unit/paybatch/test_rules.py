@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cardbatch.domain.records import DepositAccount, DepositStatus
 from cardbatch.paybatch.header import batch_from_header, header_json, row_from_store, row_tuple
 from cardbatch.paybatch.loans import DEFAULT_PRODUCT, decide_attempt
 from cardbatch.paybatch.rules import pre_reasons, row_reason
 from cardbatch.payfiles import pre_check_rows
+from cardbatch.payfiles.checks import check_account
 from cardbatch.payfiles.model import BatchFile, BatchRow
 from cardbatch.payfiles.reasons import reason_by_key
 from cardbatch.store.loans_repo import ProductRow
@@ -109,3 +111,23 @@ def test_deduction_attempts(
 ) -> None:  # fmt: skip
     got = decide_attempt(remaining, available, status, product, attempt, paid_before)
     assert (got.reason.key, got.debited_fen, got.status, got.instalment_status) == expected
+
+
+@settings(max_examples=100)
+@given(
+    name=st.sampled_from(["张三", "张　三", "ＬＩ Lei", "li lei", "李四"]),
+    holder=st.sampled_from(["张三", "LI Lei", "李四"]),
+    status=st.sampled_from([None, "active", "frozen", "closed"]),
+    kind=st.sampled_from(["payroll", "collection"]),
+    has_mandate=st.booleans(),
+)
+def test_row_rules_agree_with_the_payfiles_account_rules(
+    name: str, holder: str, status: str | None, kind: str, has_mandate: bool
+) -> None:
+    row = BatchRow(2, "01", name, "A1", 100)
+    account = None if status is None else DepositAccount("A1", holder, DepositStatus(status))
+    expected = check_account(row, account, mandate_required=kind == "collection",
+                             has_mandate=has_mandate)  # fmt: skip
+    got = row_reason(kind, name, 100, None, holder if status else None, status, 10**9,  # type: ignore[arg-type]
+                     "active" if has_mandate else None)  # fmt: skip
+    assert got.key == (expected.key if expected else "success")
