@@ -436,10 +436,9 @@ def loans_import(
     ctx: typer.Context,
     path: Annotated[
         Path,
-        typer.Argument(
-            help="Schedule CSV: loan_id,deposit_account,instalment_no,due_date,amount[,product]."
-        ),
+        typer.Argument(help="Schedule CSV or XLSX: loan_id,account,instalment_no,due_date,amount."),
     ],
+    product: Annotated[str, typer.Option(help="Loan product of these loans.")] = "standard",
     db: DbOpt = None,
     json_: JsonOpt = False,
     as_: AsOpt = None,
@@ -448,7 +447,7 @@ def loans_import(
     st = state(ctx, db, json_, as_)
     if not path.is_file():
         fail(f"{path}: no such file")
-    outcome = _call(st, lambda store: import_schedules(store, path, actor_for(st)))
+    outcome = _call(st, lambda store: import_schedules(store, path, actor_for(st), product))
     if st.json:
         emit_json(outcome)
     else:

@@ -1,11 +1,10 @@
 """Loan instalment deduction (贷款扣款): schedule import and the nightly deduction step.
 
-``import_schedules`` reads a CSV with one line per instalment::
-
-    loan_id,deposit_account,instalment_no,due_date,amount[,product]
-
-(Chinese headers 贷款编号,扣款账号,期次,到期日,金额,产品 work too). Every problem is
-collected with file, line, field and (masked) value; any problem refuses the whole file.
+``import_schedules`` reads a schedule file with :func:`cardbatch.payfiles.loans.parse_loan_schedule`
+(CSV or XLSX, one line per instalment: loan id, account, instalment number, due date,
+amount; Chinese or English headers) and records it under one loan product. Any problem (in
+the file, a loan with two accounts, an instalment number twice, a loan imported before, an
+undefined product) refuses the whole file.
 
 ``deduct`` runs for one business date. Each open instalment due by then gets at most one
 attempt per day; attempt ``n`` is the one made ``n - 1`` days after the due date, so the key
@@ -18,8 +17,6 @@ chunks, each chunk's postings, attempts and instalment changes in one transactio
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,10 +27,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from cardbatch.domain.ledger import Component, EntryKind, JournalEntry, transfer
-from cardbatch.domain.masking import mask_card
 from cardbatch.domain.records import DepositStatus
-from cardbatch.money import MoneyError, parse_yuan
 from cardbatch.paybatch.model import PaybatchError
+from cardbatch.payfiles.loans import LoanInstalment, parse_loan_schedule
+from cardbatch.payfiles.model import FileError
 from cardbatch.payfiles.reasons import (
     ACCOUNT_CLOSED,
     ACCOUNT_FROZEN,
@@ -52,19 +49,8 @@ from cardbatch.store.loans_repo import Candidate, ProductRow
 GL_LOAN_RECEIVABLE = "GL:loan_receivable"
 DEFAULT_PRODUCT = ProductRow("standard", retry_days=3, partial_debit=False)
 RETRY_DAYS_MAX = 60
-SCHEDULE_ROWS_MAX = 2_000_000
 ERRORS_MAX = 100
 DEDUCT_CHUNK_ROWS = 20_000
-ID_CHARS_MAX = 40
-_HEADERS = {
-    "loan_id": "loan_id", "贷款编号": "loan_id",
-    "deposit_account": "deposit_account", "扣款账号": "deposit_account",
-    "instalment_no": "instalment_no", "期次": "instalment_no",
-    "due_date": "due_date", "到期日": "due_date",
-    "amount": "amount", "金额": "amount",
-    "product": "product", "产品": "product",
-}  # fmt: skip
-_REQUIRED = ("loan_id", "deposit_account", "instalment_no", "due_date", "amount")
 
 
 class ScheduleError(PaybatchError):
@@ -131,128 +117,65 @@ def _products(conn: Connection) -> dict[str, ProductRow]:
 # ----------------------------------------------------------------------------- import
 
 
-def import_schedules(store: Store, path: Path, actor: str) -> ImportOutcome:
-    """Record every loan and instalment of a schedule file, or none of them."""
-    instalments = parse_schedules(path.read_bytes(), path.name)
+def import_schedules(
+    store: Store, path: Path, actor: str, product_code: str = DEFAULT_PRODUCT.product_code
+) -> ImportOutcome:
+    """Record every loan and instalment of a schedule file (read by
+    :func:`cardbatch.payfiles.loans.parse_loan_schedule`) under one loan product, or none."""
+    try:
+        schedule = parse_loan_schedule(path)
+    except FileError as exc:
+        raise ScheduleError([str(problem) for problem in exc.problems]) from None
+    instalments = numbered(schedule.instalments, product_code)
+    problems = _consistency(instalments, schedule.source_name)
+    if problems:
+        raise ScheduleError(problems)
     with store.write() as conn:
-        _check_against_store(conn, instalments, path.name)
+        _check_against_store(conn, instalments, schedule.source_name, product_code)
         now = utc_now()
         first = {i.loan_id: i for i in reversed(instalments)}
         repo.insert_loans(conn, [
             {"loan_id": i.loan_id, "deposit_account": i.deposit_account,
-             "product_code": i.product_code, "source_name": path.name, "created_at": now,
-             "created_by": actor}
+             "product_code": i.product_code, "source_name": schedule.source_name,
+             "created_at": now, "created_by": actor}
             for i in first.values()
         ])  # fmt: skip
         repo.insert_instalments(conn, [
             (i.loan_id, i.instalment_no, i.due_date, i.amount_fen, 0, "due") for i in instalments
         ])  # fmt: skip
         total_fen = sum(i.amount_fen for i in instalments)
-        audit.record(conn, actor, "loan.import", path.name, loans=len(first),
-                     instalments=len(instalments), total_fen=total_fen)  # fmt: skip
-    return ImportOutcome(path.name, len(first), len(instalments), total_fen)
+        audit.record(conn, actor, "loan.import", schedule.source_name, loans=len(first),
+                     instalments=len(instalments), total_fen=total_fen,
+                     content_sha256=schedule.content_sha256)  # fmt: skip
+    return ImportOutcome(schedule.source_name, len(first), len(instalments), total_fen)
 
 
-def _check_against_store(conn: Connection, instalments: list[Instalment], source: str) -> None:
+def numbered(rows: Sequence[LoanInstalment], product_code: str) -> list[Instalment]:
+    """The schedule's instalments; a missing instalment number is the instalment's place
+    among its loan's due dates."""
+    order: dict[str, list[date]] = defaultdict(list)
+    for row in rows:
+        order[row.loan_id].append(row.due_date)
+    places = {
+        loan: {day: n for n, day in enumerate(sorted(days), 1)} for loan, days in order.items()
+    }
+    return [
+        Instalment(row.loan_id, row.account, row.instalment_no or places[row.loan_id][row.due_date],
+                   row.due_date, row.amount_fen, product_code)
+        for row in rows
+    ]  # fmt: skip
+
+
+def _check_against_store(
+    conn: Connection, instalments: list[Instalment], source: str, product_code: str
+) -> None:
     problems = []
-    known = _products(conn)
-    for code in sorted({i.product_code for i in instalments} - set(known)):
-        problems.append(f"{source}: product {code!r} is not defined (`loans product set`)")
+    if product_code not in _products(conn):
+        problems.append(f"{source}: product {product_code!r} is not defined (`loans product set`)")
     existing = repo.existing_loans(conn, [i.loan_id for i in instalments])
     problems += [f"{source}: loan {loan_id} was imported before" for loan_id in sorted(existing)]
     if problems:
         raise ScheduleError(problems[:ERRORS_MAX])
-
-
-def parse_schedules(data: bytes, source: str) -> list[Instalment]:
-    """The instalments of a schedule CSV; :class:`ScheduleError` with every problem."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gbk")
-        except UnicodeDecodeError as exc:
-            raise ScheduleError([f"{source}: neither UTF-8 nor GBK (byte {exc.start})"]) from None
-    reader = csv.reader(io.StringIO(text))
-    columns = _columns(next(reader, []), source)
-    problems: list[str] = []
-    instalments: list[Instalment] = []
-    for line_no, cells in enumerate(reader, 2):
-        if any(cell.strip() for cell in cells):
-            instalment = _instalment(cells, columns, source, line_no, problems)
-            if instalment is not None:
-                instalments.append(instalment)
-        if len(problems) >= ERRORS_MAX or len(instalments) > SCHEDULE_ROWS_MAX:
-            break
-    if len(instalments) > SCHEDULE_ROWS_MAX:
-        problems.append(f"{source}: more than {SCHEDULE_ROWS_MAX} instalments")
-    problems += _consistency(instalments, source)
-    if not instalments and not problems:
-        problems.append(f"{source}: no instalments")
-    if problems:
-        raise ScheduleError(problems[:ERRORS_MAX])
-    return instalments
-
-
-def _columns(header: list[str], source: str) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = _HEADERS.get(name.strip().lstrip("\ufeff").lower())
-        if key is None:
-            raise ScheduleError([f"{source}:1: unknown column {name.strip()!r}"])
-        columns[key] = index
-    missing = [name for name in _REQUIRED if name not in columns]
-    if missing:
-        raise ScheduleError([f"{source}:1: missing column(s) {', '.join(missing)}"])
-    return columns
-
-
-def _instalment(
-    cells: list[str], columns: dict[str, int], source: str, line_no: int, problems: list[str]
-) -> Instalment | None:
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    before = len(problems)
-    where = f"{source}:{line_no}"
-    loan_id, account = cell("loan_id"), cell("deposit_account")
-    for name, value in (("loan_id", loan_id), ("deposit_account", account)):
-        if not value or len(value) > ID_CHARS_MAX:
-            shown = mask_card(value) if name == "deposit_account" else value
-            problems.append(f"{where}: {name} {shown!r}: must be 1..{ID_CHARS_MAX} characters")
-    number_text = cell("instalment_no")
-    number = int(number_text) if number_text.isdigit() and number_text.isascii() else 0
-    if number < 1:
-        problems.append(f"{where}: instalment_no {number_text!r}: not a positive number")
-    due = _date(cell("due_date"), where, problems)
-    amount_fen = _amount(cell("amount"), where, problems)
-    if len(problems) > before or due is None:
-        return None
-    product = cell("product") or DEFAULT_PRODUCT.product_code
-    return Instalment(loan_id, account, number, due, amount_fen, product)
-
-
-def _date(text: str, where: str, problems: list[str]) -> date | None:
-    compact = text.replace("-", "")
-    try:
-        if len(compact) != 8 or not compact.isdigit():
-            raise ValueError
-        return date(int(compact[:4]), int(compact[4:6]), int(compact[6:]))
-    except ValueError:
-        problems.append(f"{where}: due_date {text!r}: not a date YYYY-MM-DD")
-        return None
-
-
-def _amount(text: str, where: str, problems: list[str]) -> int:
-    try:
-        amount_fen = parse_yuan(text)
-    except MoneyError as exc:
-        problems.append(f"{where}: amount {text!r}: {exc}")
-        return 0
-    if amount_fen <= 0:
-        problems.append(f"{where}: amount {text!r}: must be above zero")
-    return amount_fen
 
 
 def _consistency(instalments: Sequence[Instalment], source: str) -> list[str]:
@@ -264,8 +187,8 @@ def _consistency(instalments: Sequence[Instalment], source: str) -> list[str]:
             problems.append(f"{source}: loan {loan_id} instalment {number} appears {count} times")
     for i in instalments:
         one = first.setdefault(i.loan_id, i)
-        if (one.deposit_account, one.product_code) != (i.deposit_account, i.product_code):
-            problems.append(f"{source}: loan {i.loan_id} has more than one account or product")
+        if one.deposit_account != i.deposit_account:
+            problems.append(f"{source}: loan {i.loan_id} names more than one account")
     return problems[:ERRORS_MAX]
 
 

@@ -27,6 +27,7 @@ from tests.integration.paybatch.worlds import ACTIVE, CLOSED, available_fen, fun
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEDULES = DATA / "valid" / "paybatch" / "loan_schedules_20240415.csv"
+PARTIAL_SCHEDULE = DATA / "valid" / "paybatch" / "loan_schedules_partial_product_20240415.csv"
 OPS = "ops"
 FUNDS = {"1": 500_000, "2": 30_000, "3": 25_000, "4": 100_000, "5": 0}
 
@@ -48,6 +49,7 @@ def loan_store(store: Store) -> Store:
     accounts(store)
     set_product(store, "partial", retry_days=2, partial_debit=True, actor=OPS)
     import_schedules(store, SCHEDULES, OPS)
+    import_schedules(store, PARTIAL_SCHEDULE, OPS, product_code="partial")
     return store
 
 
@@ -128,11 +130,13 @@ def test_chinese_headers_in_gbk(store: Store) -> None:
     [
         ("loan_schedules_bad_rows.csv", [
             "loan_schedules_bad_rows.csv:2: due_date '2024-02-30'",
-            ":3: amount '0.00': must be above zero", ":4: deposit_account ''",
-            ":5: instalment_no 'x'", "loan B005 instalment 1 appears 2 times",
+            ":3: amount '0.00': must be above zero", ":4: account: must not be empty",
+            ":5: instalment_no 'x': not a number",
         ]),
-        ("loan_schedules_unknown_column.csv", ["unknown column 'colour'"]),
-        ("loan_schedules_unknown_product.csv", ["product 'gold' is not defined"]),
+        ("loan_schedules_same_instalment_twice.csv", [
+            "loan B005 instalment 1 appears 2 times", "loan B006 names more than one account",
+        ]),
+        ("loan_schedules_unknown_column.csv", ["header 'colour': unknown column"]),
     ],
 )  # fmt: skip
 def test_bad_schedules_are_refused_whole(store: Store, name: str, fragments: list[str]) -> None:
@@ -143,3 +147,12 @@ def test_bad_schedules_are_refused_whole(store: Store, name: str, fragments: lis
         assert fragment in text
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(loans)).scalar_one() == 0
+
+
+def test_an_undefined_product_is_refused(store: Store) -> None:
+    with pytest.raises(ScheduleError, match="product 'gold' is not defined"):
+        import_schedules(store, SCHEDULES, OPS, product_code="gold")
+
+
+def test_missing_instalment_numbers_follow_the_due_dates(loan_store: Store) -> None:
+    assert [i["instalment_no"] for i in show_loan(loan_store, "L003").instalments] == [1]
