@@ -5,7 +5,6 @@ the test that compares the migrations with the code.
 """
 
 import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
-from cardbatch.store import tables, tables_rules
 from cardbatch.store import tables, tables_paybatch, tables_rules
 from cardbatch.store.tables import metadata
 
