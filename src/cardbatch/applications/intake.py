@@ -1,0 +1,140 @@
+"""Cleaning and validating application rows: every row ends accepted or rejected.
+
+A rejected row carries its line, field, reason code and a message in which
+personal data is masked. Reason codes are listed in ``docs/applications.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from cardbatch.applications.reader import RawFile, RawRow
+from cardbatch.domain.identity import IdentityError, normalize_mobile, normalize_ric
+from cardbatch.domain.masking import mask_phone, mask_ric
+from cardbatch.money import MoneyError, format_fen, parse_yuan
+
+NAME_LEN_MAX = 100
+EMPLOYER_LEN_MAX = 200
+ADDRESS_LEN_MAX = 300
+INCOME_FEN_MAX = 100_000_000_00  # 100 million yuan a month: anything above is a typo
+_PRODUCT_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
+_FORMULA_MARK = "'"
+_FORMULA_LEADS = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class Application:
+    """A cleaned application row."""
+
+    line_no: int
+    name: str
+    id_number: str
+    phone: str
+    employer: str
+    monthly_income_fen: int
+    product_code: str
+    address: str
+
+
+@dataclass(frozen=True)
+class RowError:
+    line_no: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    accepted: list[Application]
+    rejected: list[tuple[RawRow, RowError]]
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.accepted) + len(self.rejected)
+
+
+def clean_file(raw: RawFile) -> IntakeResult:
+    """Clean every row; the second row with the same ID and product is a duplicate."""
+    accepted: list[Application] = []
+    rejected: list[tuple[RawRow, RowError]] = []
+    first_line: dict[tuple[str, str], int] = {}
+    for row in raw.rows:
+        result = clean_row(row)
+        if isinstance(result, RowError):
+            rejected.append((row, result))
+            continue
+        key = (result.id_number, result.product_code)
+        if key in first_line:
+            message = (
+                f"line {row.line_no}: resident ID {mask_ric(result.id_number)} already applies "
+                f"for {result.product_code} on line {first_line[key]}"
+            )
+            rejected.append((row, RowError(row.line_no, "id_number", "duplicate_in_file", message)))
+            continue
+        first_line[key] = row.line_no
+        accepted.append(result)
+    return IntakeResult(accepted, rejected)
+
+
+def clean_row(row: RawRow) -> Application | RowError:
+    """One row cleaned, or the first error found in field order."""
+    v = {f: _text(t) for f, t in row.values.items()}
+    n = row.line_no
+    name = " ".join(v["name"].split())
+    if not name:
+        return _err(n, "name", "required", "applicant name is empty")
+    if len(name) > NAME_LEN_MAX or any(c.isdigit() for c in name):
+        return _err(n, "name", "name_format", "applicant name is too long or contains digits")
+    try:
+        id_number = normalize_ric(v["id_number"])
+    except IdentityError as exc:
+        shown = mask_ric(v["id_number"]) or "(empty)"
+        return _err(n, "id_number", exc.code, f"resident ID {shown}: {exc.message}")
+    try:
+        phone = normalize_mobile(v["phone"])
+    except IdentityError as exc:
+        shown = mask_phone(v["phone"]) or "(empty)"
+        return _err(n, "phone", exc.code, f"phone {shown}: {exc.message}")
+    income = _income(n, v["monthly_income"])
+    if isinstance(income, RowError):
+        return income
+    product = v["product"].lower()
+    if not _PRODUCT_RE.match(product):
+        return _err(n, "product", "product_format", f"product code {product!r} is not valid")
+    if len(v["employer"]) > EMPLOYER_LEN_MAX:
+        return _err(n, "employer", "text_too_long", f"employer over {EMPLOYER_LEN_MAX} chars")
+    if not v["address"]:
+        return _err(n, "address", "required", "address is empty")
+    if len(v["address"]) > ADDRESS_LEN_MAX:
+        return _err(n, "address", "text_too_long", f"address over {ADDRESS_LEN_MAX} chars")
+    return Application(n, name, id_number, phone, v["employer"], income, product, v["address"])
+
+
+def _income(line_no: int, text: str) -> int | RowError:
+    if not text:
+        return _err(line_no, "monthly_income", "required", "monthly income is empty")
+    try:
+        amount_fen = parse_yuan(text)
+    except MoneyError as exc:
+        return _err(line_no, "monthly_income", "amount_format", str(exc))
+    if amount_fen < 0:
+        return _err(line_no, "monthly_income", "amount_negative", f"income {text!r} is negative")
+    if amount_fen > INCOME_FEN_MAX:
+        limit = format_fen(INCOME_FEN_MAX)
+        return _err(line_no, "monthly_income", "amount_too_large", f"income over {limit} yuan")
+    return amount_fen
+
+
+def _text(value: str) -> str:
+    """NFKC (full-width to half-width), trimmed; a rejects file's formula guard removed."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if text.startswith(_FORMULA_MARK) and text[1:2] in _FORMULA_LEADS:
+        text = text[1:]
+    return text
+
+
+def _err(line_no: int, field: str, code: str, message: str) -> RowError:
+    return RowError(line_no, field, code, f"line {line_no}: {message}")

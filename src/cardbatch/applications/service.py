@@ -1,0 +1,312 @@
+"""Application use cases on the store: submit a file, manage policy versions, block list.
+
+Deciding lives in :mod:`.deciding` and manual review in :mod:`.review`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
+
+from cardbatch.applications.intake import Application, IntakeResult, clean_file
+from cardbatch.applications.policy import Policy, parse_policy
+from cardbatch.applications.reader import read_application_file
+from cardbatch.applications.rejects import write_rejects
+from cardbatch.applications.roles import require_approver
+from cardbatch.issuance.serials import allocate
+from cardbatch.services import audit
+from cardbatch.services.actor import utc_now
+from cardbatch.store import Store, StoreError
+from cardbatch.store.tables_apps import (
+    application_batches,
+    applications,
+    blocked_parties,
+    decision_policies,
+)
+
+CHANNEL_DEFAULT = "branch"
+APPLICATION_COUNTER = "applications"
+
+
+class ApplicationsError(StoreError):
+    """An operator-level problem with a batch, an application or a policy."""
+
+
+class DuplicateFile(ApplicationsError):
+    def __init__(self, path: Path, batch_id: str) -> None:
+        super().__init__(f"{path}: the same file was already submitted as batch {batch_id}")
+        self.batch_id = batch_id
+
+
+@dataclass(frozen=True)
+class RejectLine:
+    line_no: int
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    file: str
+    batch_id: str
+    rows_total: int
+    rows_accepted: int
+    rows_rejected: int
+    rejects_file: str | None
+    rejects: list[RejectLine]
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def submit(
+    store: Store, path: Path, business_date: date, actor: str, channel: str = CHANNEL_DEFAULT
+) -> SubmitResult:
+    """Read, clean and store an application file; rejected rows go to the rejects file."""
+    content_hash = file_hash(path) if path.is_file() else ""
+    raw = read_application_file(path, content_hash)
+    batch_id = f"AB{business_date:%Y%m%d}-{content_hash[:10]}"
+    with store.read() as conn:
+        earlier = conn.execute(
+            select(application_batches.c.batch_id).where(
+                application_batches.c.content_hash == content_hash
+            )
+        ).scalar_one_or_none()
+    if earlier is not None:
+        raise DuplicateFile(path, earlier)
+    result = clean_file(raw)
+    rejects = [RejectLine(e.line_no, e.field, e.code, e.message) for _, e in result.rejected]
+    with store.write() as conn:
+        _insert_batch(conn, batch_id, path, content_hash, channel, business_date, actor, result)
+        _insert_applications(conn, batch_id, result.accepted, actor)
+        audit.record(
+            conn,
+            actor,
+            "applications.submit",
+            batch_id,
+            file=path.name,
+            accepted=len(result.accepted),
+            rejected=len(rejects),
+        )
+    rejects_file = write_rejects(raw, result.rejected)
+    return SubmitResult(
+        str(path),
+        batch_id,
+        result.rows_total,
+        len(result.accepted),
+        len(rejects),
+        str(rejects_file) if rejects_file else None,
+        rejects,
+    )
+
+
+def _insert_batch(
+    conn: Connection,
+    batch_id: str,
+    path: Path,
+    content_hash: str,
+    channel: str,
+    business_date: date,
+    actor: str,
+    result: IntakeResult,
+) -> None:
+    conn.execute(
+        insert(application_batches).values(
+            batch_id=batch_id,
+            file_name=path.name,
+            content_hash=content_hash,
+            channel=channel,
+            business_date=business_date,
+            rows_total=result.rows_total,
+            rows_accepted=len(result.accepted),
+            rows_rejected=len(result.rejected),
+            created_at=utc_now(),
+            created_by=actor,
+        )
+    )
+
+
+def _insert_applications(
+    conn: Connection, batch_id: str, accepted: list[Application], actor: str
+) -> None:
+    if not accepted:
+        return
+    first = allocate(conn, APPLICATION_COUNTER, len(accepted), lambda: 1)
+    now = utc_now()
+    rows = [
+        {
+            "application_id": f"{batch_id}-{a.line_no:06d}",
+            "seq": first + i,
+            "batch_id": batch_id,
+            "line_no": a.line_no,
+            "name": a.name,
+            "id_number": a.id_number,
+            "phone": a.phone,
+            "employer": a.employer,
+            "monthly_income_fen": a.monthly_income_fen,
+            "product_code": a.product_code,
+            "address": a.address,
+            "status": "received",
+            "reason_codes": "",
+            "created_at": now,
+            "created_by": actor,
+        }
+        for i, a in enumerate(accepted)
+    ]
+    conn.execute(insert(applications), rows)
+
+
+# --- decision policy versions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    policy_id: int
+    code: str
+    version: int
+    effective_from: date
+    status: str
+    created_by: str
+    approved_by: str | None
+    content_hash: str
+
+
+def load_policy(
+    store: Store, text: str, source: str, effective_from: date, actor: str
+) -> PolicyVersion:
+    """Store a validated decision table as a new pending version of its code."""
+    policy = parse_policy(text, source)
+    code = policy.policy.code
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with store.write() as conn:
+        latest = conn.execute(
+            select(func.max(decision_policies.c.version)).where(decision_policies.c.code == code)
+        ).scalar_one_or_none()
+        version = int(latest or 0) + 1
+        policy_id = conn.execute(
+            insert(decision_policies)
+            .values(
+                code=code,
+                version=version,
+                effective_from=effective_from,
+                content=text,
+                content_hash=digest,
+                status="pending",
+                created_at=utc_now(),
+                created_by=actor,
+            )
+            .returning(decision_policies.c.policy_id)
+        ).scalar_one()
+        audit.record(conn, actor, "policy.load", f"{code} v{version}", hash=digest)
+    return get_policy_version(store, int(policy_id))
+
+
+def approve_policy(store: Store, policy_id: int, actor: str) -> PolicyVersion:
+    """Approve a pending version: the approver is a different user with the approver role."""
+    version = get_policy_version(store, policy_id)
+    if version.status != "pending":
+        raise ApplicationsError(f"policy {policy_id} is {version.status}, not pending")
+    require_approver(actor, version.created_by, f"policy {version.code} v{version.version}")
+    with store.write() as conn:
+        conn.execute(
+            update(decision_policies)
+            .where(
+                decision_policies.c.policy_id == policy_id, decision_policies.c.status == "pending"
+            )
+            .values(status="approved", approved_by=actor, approved_at=utc_now())
+        )
+        audit.record(conn, actor, "policy.approve", f"{version.code} v{version.version}")
+    return get_policy_version(store, policy_id)
+
+
+def get_policy_version(store: Store, policy_id: int) -> PolicyVersion:
+    with store.read() as conn:
+        row = conn.execute(
+            select(decision_policies).where(decision_policies.c.policy_id == policy_id)
+        ).first()
+    if row is None:
+        raise ApplicationsError(f"no decision policy with id {policy_id}")
+    return _version(row._mapping)
+
+
+def list_policies(store: Store) -> list[PolicyVersion]:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(decision_policies).order_by(
+                decision_policies.c.code, decision_policies.c.version
+            )
+        ).all()
+    return [_version(r._mapping) for r in rows]
+
+
+def policy_in_force(conn: Connection, code: str, business_date: date) -> tuple[int, Policy]:
+    """The approved version with the latest effective date on or before the business date."""
+    row = conn.execute(
+        select(decision_policies.c.policy_id, decision_policies.c.content)
+        .where(
+            decision_policies.c.code == code,
+            decision_policies.c.status == "approved",
+            decision_policies.c.effective_from <= business_date,
+        )
+        .order_by(decision_policies.c.effective_from.desc(), decision_policies.c.version.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise ApplicationsError(
+            f"no approved decision policy {code!r} in force on {business_date}; "
+            "load one and have it approved"
+        )
+    return int(row.policy_id), parse_policy(row.content, f"policy {row.policy_id}")
+
+
+def policy_by_id(conn: Connection, policy_id: int) -> Policy:
+    content = conn.execute(
+        select(decision_policies.c.content).where(decision_policies.c.policy_id == policy_id)
+    ).scalar_one()
+    return parse_policy(content, f"policy {policy_id}")
+
+
+def _version(m: RowMapping) -> PolicyVersion:
+    return PolicyVersion(
+        int(m["policy_id"]),
+        m["code"],
+        int(m["version"]),
+        m["effective_from"],
+        m["status"],
+        m["created_by"],
+        m["approved_by"],
+        m["content_hash"],
+    )
+
+
+# --- block list ---------------------------------------------------------------------------
+
+
+def block(store: Store, kind: str, value: str, reason: str, actor: str) -> None:
+    """Add a resident ID (``kind="ric"``) or phone (``"phone"``) to the block list."""
+    from cardbatch.domain.identity import normalize_mobile, normalize_ric
+
+    normalised = normalize_ric(value) if kind == "ric" else normalize_mobile(value)
+    with store.write() as conn:
+        exists = conn.execute(
+            select(blocked_parties.c.value).where(
+                blocked_parties.c.kind == kind, blocked_parties.c.value == normalised
+            )
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(blocked_parties).values(
+                    kind=kind,
+                    value=normalised,
+                    reason=reason,
+                    created_at=utc_now(),
+                    created_by=actor,
+                )
+            )
+            audit.record(conn, actor, "blocklist.add", kind, reason=reason)
