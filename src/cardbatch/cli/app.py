@@ -10,6 +10,7 @@ import typer
 from cardbatch.cli import db, demo, ingest, ledger, paybatch
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
+from cardbatch.cli import action, applications, cards, db, demo, ledger
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError
@@ -51,6 +52,9 @@ app.add_typer(paybatch.batch_app, name="batch")
 app.add_typer(paybatch.loans_app, name="loans")
 demo.register(app)
 ingest.register(app)
+app.add_typer(applications.app, name="applications")
+app.add_typer(cards.app, name="cards")
+app.add_typer(action.app, name="action")
 
 
 def main() -> None:
