@@ -5,6 +5,7 @@ Deciding lives in :mod:`.deciding` and manual review in :mod:`.review`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ from cardbatch.store.tables_apps import (
 
 CHANNEL_DEFAULT = "branch"
 APPLICATION_COUNTER = "applications"
+POLICY_CACHE_MAX = 32
 
 
 class ApplicationsError(StoreError):
@@ -269,6 +271,12 @@ def policy_by_id(conn: Connection, policy_id: int) -> Policy:
     content = conn.execute(
         select(decision_policies.c.content).where(decision_policies.c.policy_id == policy_id)
     ).scalar_one()
+    return _parsed(content, policy_id)
+
+
+@functools.lru_cache(maxsize=POLICY_CACHE_MAX)
+def _parsed(content: str, policy_id: int) -> Policy:
+    """Stored versions never change, so each is parsed once per process."""
     return parse_policy(content, f"policy {policy_id}")
 
 
