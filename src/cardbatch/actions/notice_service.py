@@ -113,13 +113,12 @@ class _Facts:
 
 
 def _facts(conn: Connection, account_ids: list[str]) -> dict[str, _Facts]:
-    owed = dict(
-        conn.execute(
-            select(balances.c.account_id, func.sum(balances.c.balance_fen))
-            .where(balances.c.account_id.in_(account_ids))
-            .group_by(balances.c.account_id)
-        ).tuples()
+    query_owed = (
+        select(balances.c.account_id, func.sum(balances.c.balance_fen).label("owed_fen"))
+        .where(balances.c.account_id.in_(account_ids))
+        .group_by(balances.c.account_id)
     )
+    owed = {r.account_id: int(r.owed_fen or 0) for r in conn.execute(query_owed)}
     query = (
         select(
             card_accounts.c.account_id,
