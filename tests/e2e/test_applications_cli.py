@@ -159,3 +159,24 @@ def test_whole_file_error_exits_2_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "required column(s) missing: id_number" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_demo_runs_an_application_batch_and_a_reminder_run(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    document = cli_json(
+        "--db",
+        db,
+        "--as",
+        "li.lei",
+        "demo",
+        "--customers",
+        "60",
+        "--days",
+        "3",
+        "--workdir",
+        str(tmp_path / "out"),
+    )
+    apps = document["applications"]
+    assert apps["rows_total"] == apps["rows_rejected"] + sum(apps["by_outcome"].values())
+    assert apps["rows_rejected"] == 3 and apps["cards_issued"] >= 1
+    assert Path(apps["result_file"]).is_file() and Path(apps["reminder_file"]).is_file()

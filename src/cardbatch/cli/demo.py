@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from cardbatch.applications.demo import run_apps_demo, summary_lines
 from cardbatch.cli.common import (
     EXIT_FOUND_WRONG,
     AsOpt,
@@ -64,16 +65,23 @@ def demo_cmd(
                 progress.advance(task)
 
             report = run_demo(store, config, actor_for(st), on_day, workdir)
+            apps = run_apps_demo(
+                store, workdir, date.fromisoformat(report.business_dates[-1]), actor_for(st)
+            )
         sample = ledger.history(store, report.sample_account_id, rows_max=8)
         payments = run_payment_files(store, workdir, date.fromisoformat(report.business_dates[-1]))
         report.ledger = ledger.check(store)  # again, after the payment files
     finally:
         store.dispose()
     if st.json:
-        emit_json({"report": report, "sample_history": sample, "payment_files": payments})
+        emit_json(
+            {"report": report, "sample_history": sample, "payment_files": payments,
+             "applications": apps}
+        )
     else:
         _print_report(report)
         print_demo_batches(payments)
+        out.print("\n".join(summary_lines(apps)))
         out.print(f"\ntransaction details of {sample.account_id} (first {len(sample.lines)}):")
         for line in sample.lines:
             amount, after = format_fen(line.amount_fen), format_fen(line.balance_after_fen)
