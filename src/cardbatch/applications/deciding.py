@@ -255,4 +255,7 @@ def _write(
                 decided_by=actor,
             )
         )
-        assert done.rowcount == 1, f"application {row['application_id']} changed under a lock"
+        if done.rowcount != 1:  # another run decided it meanwhile: roll the chunk back
+            raise ApplicationsError(
+                f"application {row['application_id']} was decided by another run; run again"
+            )

@@ -84,6 +84,8 @@ def submit(
         raise DuplicateFile(path, earlier)
     result = clean_file(raw)
     rejects = [RejectLine(e.line_no, e.field, e.code, e.message) for _, e in result.rejected]
+    # the rejects file first: if the store refuses the batch, submitting again rewrites it
+    rejects_file = write_rejects(raw, result.rejected)
     with store.write() as conn:
         _insert_batch(conn, batch_id, path, content_hash, channel, business_date, actor, result)
         _insert_applications(conn, batch_id, result.accepted, actor)
@@ -96,7 +98,6 @@ def submit(
             accepted=len(result.accepted),
             rejected=len(rejects),
         )
-    rejects_file = write_rejects(raw, result.rejected)
     return SubmitResult(
         str(path),
         batch_id,

@@ -223,7 +223,10 @@ def _mark_issued(conn: Connection, application_id: str, customer_id: str, accoun
         .where(applications.c.application_id == application_id, applications.c.status == "approved")
         .values(status="issued", customer_id=customer_id, card_account_id=account_id)
     )
-    assert done.rowcount == 1, f"application {application_id} changed under a lock"
+    if done.rowcount != 1:  # another run issued it meanwhile: roll the chunk back
+        raise ApplicationsError(
+            f"application {application_id} was issued by another run; run again"
+        )
 
 
 def _known_customers(conn: Connection, id_numbers: list[str]) -> dict[str, str]:
