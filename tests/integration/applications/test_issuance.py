@@ -175,3 +175,20 @@ def test_sigkill_during_issuance_then_rerun_leaves_no_duplicate_and_no_gap(
     assert statuses == {"issued"} and accounts == CRASH_APPLICATIONS
     emboss = (out / f"emboss_{batch_id}.txt").read_text(encoding="utf-8").splitlines()
     assert len(emboss) == CRASH_APPLICATIONS + 2
+
+
+def test_two_runs_issuing_the_same_batch_at_once_never_issue_twice(
+    bank: Store, db_url: str, tmp_path: Path
+) -> None:
+    batch_id = _approved_batch(bank, tmp_path, "twice", 150, 0)
+    runs = [_start_issue(db_url, batch_id, tmp_path / f"out{i}") for i in range(2)]
+    codes = [run.wait(timeout=300) for run in runs]
+    assert set(codes) <= {0, 2}
+    for run, code in zip(runs, codes, strict=True):
+        if code == 2:
+            assert run.stderr is not None and b"another run" in run.stderr.read()
+    final = _start_issue(db_url, batch_id, tmp_path / "out")
+    assert final.wait(timeout=300) == 0
+    numbers = _numbers(bank)
+    assert len(numbers) == len(set(numbers)) == 150
+    assert sorted(serial_of(n, STANDARD.bin) for n in numbers) == list(range(2, 152))
