@@ -319,3 +319,43 @@ def block(store: Store, kind: str, value: str, reason: str, actor: str) -> None:
                 )
             )
             audit.record(conn, actor, "blocklist.add", kind, reason=reason)
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch_id: str
+    file_name: str
+    channel: str
+    business_date: date
+    rows_total: int
+    rows_accepted: int
+    rows_rejected: int
+    created_by: str
+    by_status: dict[str, int]
+
+
+def batch_summary(store: Store, batch_id: str) -> BatchSummary:
+    """A batch's counts: rows in the file, and applications by status now."""
+    with store.read() as conn:
+        row = conn.execute(
+            select(application_batches).where(application_batches.c.batch_id == batch_id)
+        ).first()
+        if row is None:
+            raise ApplicationsError(f"no application batch {batch_id}")
+        counts = conn.execute(
+            select(applications.c.status, func.count())
+            .where(applications.c.batch_id == batch_id)
+            .group_by(applications.c.status)
+        ).all()
+    by_status = {str(status): int(n) for status, n in sorted(counts)}
+    return BatchSummary(
+        row.batch_id,
+        row.file_name,
+        row.channel,
+        row.business_date,
+        row.rows_total,
+        row.rows_accepted,
+        row.rows_rejected,
+        row.created_by,
+        by_status,
+    )

@@ -22,6 +22,7 @@ from cardbatch.applications.roles import NotAllowed
 from cardbatch.applications.service import (
     CHANNEL_DEFAULT,
     approve_policy,
+    batch_summary,
     block,
     list_policies,
     load_policy,
@@ -300,4 +301,22 @@ def policy_list_cmd(
         out.print(
             f"{v.policy_id:>4} {v.code} v{v.version} from {v.effective_from} {v.status} "
             f"(by {v.created_by}, approved by {v.approved_by or '-'})"
+        )
+
+
+@app.command("show")
+def show_cmd(
+    ctx: typer.Context, batch: str, db: DbOpt = None, json_: JsonOpt = False, as_: AsOpt = None
+) -> None:
+    """A batch: rows in its file and its applications by status."""
+    st = state(ctx, db, json_, as_)
+    with opened(st) as store:
+        summary = batch_summary(store, batch)
+    if st.json:
+        emit_json(summary)
+    else:
+        out.print(
+            f"batch {summary.batch_id} ({summary.file_name}, {summary.channel}, "
+            f"{summary.business_date}, by {summary.created_by}): {summary.rows_total} rows, "
+            f"{summary.rows_rejected} rejected; applications {summary.by_status}"
         )

@@ -9,6 +9,7 @@ import typer
 
 from cardbatch.cli.applications import DateOpt, DryRunOpt, business_date, opened
 from cardbatch.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, emit_json, out, state
+from cardbatch.issuance.activation import activate
 from cardbatch.issuance.service import CHUNK_ITEMS_DEFAULT, issue_batch
 
 app = typer.Typer(help="Batch card opening (批量开卡).", no_args_is_help=True)
@@ -51,3 +52,17 @@ def issue_cmd(
     if report.embossing_file:
         out.print(f"embossing file (mode 0600): {report.embossing_file}")
         out.print(f"result file: {report.result_file}")
+
+
+@app.command("activate")
+def activate_cmd(
+    ctx: typer.Context, account_id: str, db: DbOpt = None, json_: JsonOpt = False, as_: AsOpt = None
+) -> None:
+    """Activate a newly issued card account (inactive -> active)."""
+    st = state(ctx, db, json_, as_)
+    with opened(st) as store:
+        status = activate(store, account_id, actor_for(st))
+    if st.json:
+        emit_json({"account_id": account_id, "status": status})
+    else:
+        out.print(f"card account {account_id}: {status}")

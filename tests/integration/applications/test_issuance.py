@@ -11,12 +11,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from cardbatch.applications.deciding import decide_batch
 from cardbatch.applications.policy import parse_policy
-from cardbatch.applications.service import submit
+from cardbatch.applications.service import ApplicationsError, batch_summary, submit
 from cardbatch.domain.identity import luhn_valid
+from cardbatch.issuance.activation import activate
 from cardbatch.issuance.numbers import counter_name, serial_of
 from cardbatch.issuance.serials import peek
 from cardbatch.issuance.service import issue_batch
@@ -192,3 +194,15 @@ def test_two_runs_issuing_the_same_batch_at_once_never_issue_twice(
     numbers = _numbers(bank)
     assert len(numbers) == len(set(numbers)) == 150
     assert sorted(serial_of(n, STANDARD.bin) for n in numbers) == list(range(2, 152))
+
+
+def test_issued_card_is_inactive_until_activated_once(bank: Store, tmp_path: Path) -> None:
+    batch_id = _approved_batch(bank, tmp_path, "act", 2, 0)
+    issue_batch(bank, batch_id, ISSUE_DATE, "operator", tmp_path / "out")
+    assert activate(bank, "CC0000000002", "agent") == "active"
+    with pytest.raises(ApplicationsError, match="is active, not inactive"):
+        activate(bank, "CC0000000002", "agent")
+    with pytest.raises(ApplicationsError, match="no card account"):
+        activate(bank, "CC404", "agent")
+    summary = batch_summary(bank, batch_id)
+    assert (summary.rows_total, summary.by_status) == (2, {"issued": 2})
