@@ -21,7 +21,7 @@ ADDRESS_LEN_MAX = 300
 INCOME_FEN_MAX = 100_000_000_00  # 100 million yuan a month: anything above is a typo
 _PRODUCT_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 _FORMULA_MARK = "'"
-_FORMULA_LEADS = ("=", "+", "-", "@")
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -80,37 +80,83 @@ def clean_file(raw: RawFile) -> IntakeResult:
 
 
 def clean_row(row: RawRow) -> Application | RowError:
-    """One row cleaned, or the first error found in field order."""
+    """One row cleaned, or every problem found in it (fields and codes joined by ``;``)."""
     v = {f: _text(t) for f, t in row.values.items()}
     n = row.line_no
-    name = " ".join(v["name"].split())
+    values = {
+        "name": _name(n, v["name"]),
+        "id_number": _ric(n, v["id_number"]),
+        "phone": _phone(n, v["phone"]),
+        "monthly_income": _income(n, v["monthly_income"]),
+        "product": _product(n, v["product"]),
+        "employer": _bounded(n, "employer", v["employer"], EMPLOYER_LEN_MAX, required=False),
+        "address": _bounded(n, "address", v["address"], ADDRESS_LEN_MAX, required=True),
+    }
+    errors = [e for e in values.values() if isinstance(e, RowError)]
+    if errors:
+        return _merged(n, errors)
+    ok = {k: x for k, x in values.items() if not isinstance(x, RowError)}
+    return Application(
+        n,
+        str(ok["name"]),
+        str(ok["id_number"]),
+        str(ok["phone"]),
+        str(ok["employer"]),
+        int(ok["monthly_income"]),
+        str(ok["product"]),
+        str(ok["address"]),
+    )
+
+
+def _merged(line_no: int, errors: list[RowError]) -> RowError:
+    if len(errors) == 1:
+        return errors[0]
+    return RowError(
+        line_no,
+        ";".join(e.field for e in errors),
+        ";".join(e.code for e in errors),
+        f"line {line_no}: " + "; ".join(e.message.split(": ", 1)[1] for e in errors),
+    )
+
+
+def _name(n: int, text: str) -> str | RowError:
+    name = " ".join(text.split())
     if not name:
         return _err(n, "name", "required", "applicant name is empty")
     if len(name) > NAME_LEN_MAX or any(c.isdigit() for c in name):
         return _err(n, "name", "name_format", "applicant name is too long or contains digits")
+    return name
+
+
+def _ric(n: int, text: str) -> str | RowError:
     try:
-        id_number = normalize_ric(v["id_number"])
+        return normalize_ric(text)
     except IdentityError as exc:
-        shown = mask_ric(v["id_number"]) or "(empty)"
+        shown = mask_ric(text) or "(empty)"
         return _err(n, "id_number", exc.code, f"resident ID {shown}: {exc.message}")
+
+
+def _phone(n: int, text: str) -> str | RowError:
     try:
-        phone = normalize_mobile(v["phone"])
+        return normalize_mobile(text)
     except IdentityError as exc:
-        shown = mask_phone(v["phone"]) or "(empty)"
+        shown = mask_phone(text) or "(empty)"
         return _err(n, "phone", exc.code, f"phone {shown}: {exc.message}")
-    income = _income(n, v["monthly_income"])
-    if isinstance(income, RowError):
-        return income
-    product = v["product"].lower()
+
+
+def _product(n: int, text: str) -> str | RowError:
+    product = text.lower()
     if not _PRODUCT_RE.match(product):
         return _err(n, "product", "product_format", f"product code {product!r} is not valid")
-    if len(v["employer"]) > EMPLOYER_LEN_MAX:
-        return _err(n, "employer", "text_too_long", f"employer over {EMPLOYER_LEN_MAX} chars")
-    if not v["address"]:
-        return _err(n, "address", "required", "address is empty")
-    if len(v["address"]) > ADDRESS_LEN_MAX:
-        return _err(n, "address", "text_too_long", f"address over {ADDRESS_LEN_MAX} chars")
-    return Application(n, name, id_number, phone, v["employer"], income, product, v["address"])
+    return product
+
+
+def _bounded(n: int, field: str, text: str, chars_max: int, *, required: bool) -> str | RowError:
+    if required and not text:
+        return _err(n, field, "required", f"{field} is empty")
+    if len(text) > chars_max:
+        return _err(n, field, "text_too_long", f"{field} over {chars_max} chars")
+    return text
 
 
 def _income(line_no: int, text: str) -> int | RowError:

@@ -75,6 +75,7 @@ class RawFile:
     header: tuple[str, ...]
     rows: list[RawRow]
     content_hash: str
+    encoding: str = "utf-8"  # as read: utf-8-sig, utf-8 or gb18030 (xlsx: utf-8)
 
 
 def read_application_file(path: Path, content_hash: str) -> RawFile:
@@ -87,10 +88,9 @@ def read_application_file(path: Path, content_hash: str) -> RawFile:
     if size == 0:
         raise ApplicationFileError(f"{path}: the file is empty")
     if path.suffix.lower() == ".xlsx":
-        table, kind = _xlsx_rows(path), "xlsx"
-    else:
-        table, kind = _csv_rows(path), "csv"
-    return _to_raw(path, kind, table, content_hash)
+        return _to_raw(path, "xlsx", _xlsx_rows(path), content_hash, "utf-8")
+    text, encoding = _decode(path, path.read_bytes())
+    return _to_raw(path, "csv", _csv_rows(path, text), content_hash, encoding)
 
 
 def header_field(text: str) -> str | None:
@@ -98,19 +98,22 @@ def header_field(text: str) -> str | None:
     return HEADERS.get(key)
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """The text and the encoding it was in (``utf-8-sig`` when it had a BOM)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            raise ApplicationFileError(f"{path}: a UTF-8 BOM but not UTF-8 text") from None
     for encoding in ("utf-8", "gb18030"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise ApplicationFileError(f"{path}: not UTF-8 or GB18030 text")
 
 
-def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    text = _decode(path, path.read_bytes())
+def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[tuple[int, list[str]]] = []
     for cells in reader:
@@ -146,7 +149,7 @@ def _cell_text(value: object) -> str:
 
 
 def _to_raw(
-    path: Path, kind: str, table: list[tuple[int, list[str]]], content_hash: str
+    path: Path, kind: str, table: list[tuple[int, list[str]]], content_hash: str, encoding: str
 ) -> RawFile:
     table = [(n, cells) for n, cells in table if any(c.strip() for c in cells)]
     if not table:
@@ -166,4 +169,4 @@ def _to_raw(
     for line_no, cells in table[1:]:
         values = {f: (cells[i] if i < len(cells) else "") for f, i in positions.items()}
         rows.append(RawRow(line_no, values, tuple(cells)))
-    return RawFile(path, kind, tuple(header), rows, content_hash)
+    return RawFile(path, kind, tuple(header), rows, content_hash, encoding)

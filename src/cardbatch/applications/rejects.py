@@ -1,38 +1,45 @@
 """The rejects file: the refused rows in the input's format, plus reason columns.
 
-Written next to the input as ``<stem>.rejects.csv`` (or ``.xlsx``), mode 0600
-because it holds the applicant's full data: it is meant to be fixed and
-submitted again as is. Cells that a spreadsheet would run as a formula get a
-leading ``'``, which the reader removes again.
+Written next to the input as ``<stem>.rejects<suffix>`` in the input's format and
+encoding, mode 0600 because it holds the applicant's full data: it is meant to be
+fixed and submitted again as is. The reason columns are those of the importers
+(``reject_line``, ``reject_field``, ``reject_reason``, ``reject_message``). Text
+cells that a spreadsheet would run as a formula (leading ``=``, ``+``, ``-``,
+``@``, tab or carriage return, unless a plain number) get a leading ``'``, which
+the reader removes again.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 from cardbatch.applications.intake import RowError
 from cardbatch.applications.reader import RawFile, RawRow
 
-REJECT_COLUMNS = ("reject_line", "reject_field", "reject_code", "reject_message")
-_FORMULA_LEADS = ("=", "+", "-", "@")
+REJECT_COLUMNS = ("reject_line", "reject_field", "reject_reason", "reject_message")
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def neutralise(cell: str) -> str:
     """A cell safe to open in a spreadsheet."""
-    return "'" + cell if cell.startswith(_FORMULA_LEADS) else cell
+    if cell.startswith(_FORMULA_LEADS) and not _PLAIN_NUMBER_RE.match(cell):
+        return "'" + cell
+    return cell
 
 
-def rejects_path(source: Path, kind: str) -> Path:
-    return source.with_name(f"{source.stem}.rejects.{kind}")
+def rejects_path(source: Path) -> Path:
+    return source.with_name(f"{source.stem}.rejects{source.suffix}")
 
 
 def write_rejects(raw: RawFile, rejected: list[tuple[RawRow, RowError]]) -> Path | None:
     """Write the rejects file (replacing an older one); None when nothing was rejected."""
     if not rejected:
         return None
-    target = rejects_path(raw.path, raw.kind)
+    target = rejects_path(raw.path)
     width = len(raw.header)
     header = [*raw.header, *REJECT_COLUMNS]
     rows = [
@@ -45,14 +52,14 @@ def write_rejects(raw: RawFile, rejected: list[tuple[RawRow, RowError]]) -> Path
     if raw.kind == "xlsx":
         _write_xlsx(temp, header, rows)
     else:
-        _write_csv(temp, header, rows)
+        _write_csv(temp, header, rows, raw.encoding)
     os.replace(temp, target)
     return target
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)

@@ -64,7 +64,7 @@ def test_rejects_file_is_private_and_masks_messages(bank: Store, tmp_path: Path)
     assert result.rejects_file is not None
     path = Path(result.rejects_file)
     assert path.stat().st_mode & 0o777 == 0o600
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["reject_line"]) for r in rows] == [7, 8, 9, 16, 18, 21]
     assert "110105199005010114" not in rows[2]["reject_message"]

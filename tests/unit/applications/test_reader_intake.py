@@ -124,7 +124,30 @@ def test_rejects_file_reimports_after_a_fix(tmp_path: Path) -> None:
     ]
 
 
+def test_a_row_with_several_problems_lists_them_all() -> None:
+    error = clean_row(_row(name="", phone="12", monthly_income="x"))
+    assert getattr(error, "field", "") == "name;phone;monthly_income"
+    assert getattr(error, "code", "") == "required;phone_format;amount_format"
+    assert getattr(error, "message", "").startswith("line 2: applicant name is empty; phone ")
+
+
+def test_gb18030_input_gets_a_gb18030_rejects_file(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes(
+        "姓名,证件号码,手机号,工作单位,月收入,申请产品,地址\n张三,123,13812345678,,5000,standard,北京\n".encode(
+            "gb18030"
+        )
+    )
+    raw = read_application_file(path, "h")
+    rejects = write_rejects(raw, clean_file(raw).rejected)
+    assert rejects is not None and rejects.name == "staff.rejects.csv"
+    text = rejects.read_bytes().decode("gb18030")
+    assert text.splitlines()[0].endswith("reject_line,reject_field,reject_reason,reject_message")
+    assert ",ric_format," in text.splitlines()[1]
+
+
 def test_formula_cells_are_neutralised() -> None:
     assert neutralise("=1+1") == "'=1+1"
     assert neutralise("@cmd") == "'@cmd"
     assert neutralise("张三") == "张三"
+    assert neutralise("-5") == "-5" and neutralise("+86 138") == "'+86 138"
