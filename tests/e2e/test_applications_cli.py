@@ -159,6 +159,16 @@ def test_whole_file_error_exits_2_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "required column(s) missing: id_number" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+    bad_policy = tmp_path / "bad.toml"
+    bad_policy.write_text(
+        POLICY.read_text(encoding="utf-8").replace("step_fen = 10000", "step_fen = -1")
+    )
+    checked = run_cli("applications", "policy", "check", str(bad_policy))
+    assert checked.returncode == 1 and "limits.step_fen" in checked.stdout
+    refused = run_cli(
+        "--db", db, "action", "notify", "--template", "due_reminder", "--segment", "good_credit"
+    )
+    assert refused.returncode == 2 and "segments are not available" in refused.stderr
 
 
 def test_demo_runs_an_application_batch_and_a_reminder_run(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cardbatch.applications.deciding import decide_batch
-from cardbatch.applications.service import submit
+from cardbatch.applications.service import block, submit
 from cardbatch.store import Store
 from cardbatch.store.tables_apps import applications
 from tests.integration.applications.conftest import BUSINESS_DATE, INVALID, MAKER
@@ -85,3 +85,16 @@ def test_dry_run_decides_the_same_and_writes_nothing(bank: Store, tmp_path: Path
     assert dry.items == real.items
     again = decide_batch(bank, batch_id, BUSINESS_DATE, "operator")
     assert again.items == []
+
+
+def test_blocked_phone_declines_too(bank: Store, tmp_path: Path) -> None:
+    block(bank, "phone", "+86 139 0000 0001", "reported stolen", MAKER)
+    path = tmp_path / "one.csv"
+    path.write_text(
+        "name,id_number,phone,employer,monthly_income,product,address\n"
+        "赵六,360426199101010071,13900000001,,20000,standard,北京\n",
+        encoding="utf-8",
+    )
+    batch_id = submit(bank, path, BUSINESS_DATE, MAKER).batch_id
+    report = decide_batch(bank, batch_id, BUSINESS_DATE, "operator")
+    assert [(i.outcome, i.reasons) for i in report.items] == [("decline", ("blocked",))]
