@@ -79,9 +79,12 @@ def issue_batch(
         _require_batch(conn, batch_id)
         report.cards_issued_before = _issued_count(conn, batch_id)
         if dry_run:
-            for row in _approved(conn, batch_id, CHUNK_ITEMS_MAX):
-                code = row["product_code"]
-                report.by_product[code] = report.by_product.get(code, 0) + 1
+            counts = conn.execute(
+                select(applications.c.product_code, func.count())
+                .where(applications.c.batch_id == batch_id, applications.c.status == "approved")
+                .group_by(applications.c.product_code)
+            ).all()
+            report.by_product = {str(code): int(n) for code, n in sorted(counts)}
             report.cards_issued = sum(report.by_product.values())
             return report
     while True:
