@@ -11,6 +11,8 @@ from cardbatch.store import (
     tables,
     tables_apps,  # noqa: F401  (issue 8)
 )
+from cardbatch.store import tables, tables_apps, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_paybatch", "tables_rules"]
+__all__ = ["metadata", "tables", "tables_apps", "tables_rules"]
