@@ -168,7 +168,7 @@ def test_whole_file_error_exits_2_with_one_line(tmp_path: Path) -> None:
     refused = run_cli(
         "--db", db, "action", "notify", "--template", "due_reminder", "--segment", "good_credit"
     )
-    assert refused.returncode == 2 and "segments are not available" in refused.stderr
+    assert refused.returncode == 2 and "no segment named" in refused.stderr
 
 
 def test_demo_runs_an_application_batch_and_a_reminder_run(tmp_path: Path) -> None:

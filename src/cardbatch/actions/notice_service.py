@@ -1,8 +1,8 @@
 """Producing a notice file for target accounts on a business date.
 
 For each target the service finds the card, the customer's name and phone,
-the due date (given, or the next one from the statement day and
-``due_days``), the amount due (given, or the account's current receivable
+the due date (given, or the next one from the statement day and the
+product's ``[cycle] due_days`` in force), the amount due (given, or the account's current receivable
 balance) and the days past due (given; the cycle will provide it later). The
 template's selection picks the accounts; each chosen account is recorded in
 ``notices`` under the key ``template:date:account`` (recorded once), and the
@@ -26,13 +26,14 @@ from cardbatch.actions.notices import NoticeTemplate, bucket_of, render, selecte
 from cardbatch.actions.targets import Target
 from cardbatch.domain.masking import mask_card, mask_name, mask_phone
 from cardbatch.money import format_fen
+from cardbatch.rules.versions import version_in_force
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
 from cardbatch.store.tables import balances, card_accounts, customers
 from cardbatch.store.tables_apps import notices
 
-DUE_DAYS_DEFAULT = 18  # statement date + N (CMB); the product rules will supply it
+DUE_DAYS_DEFAULT = 18  # statement date + N (CMB) when the product has no rules in force
 CHUNK_ITEMS = 500
 SILENT_STATUSES = ("closed", "charged_off")
 NOTICE_FILE_MODE = 0o600
@@ -75,17 +76,25 @@ def notify(
     out_dir: Path,
     *,
     dry_run: bool = False,
-    due_days: int = DUE_DAYS_DEFAULT,
+    due_days: int | None = None,
 ) -> NoticeReport:
+    """Choose, render, record and write; ``due_days`` overrides the products' rules."""
     report = NoticeReport(template.name, template.channel, business_date, dry_run)
+    days_by_product: dict[str, int] = {}
     skipped: Counter[str] = Counter()
     lines: list[tuple[str, str, str]] = []  # account_id, masked phone, text
     for start in range(0, len(targets), CHUNK_ITEMS):
         chunk = targets[start : start + CHUNK_ITEMS]
         with store.read() as conn:
             facts = _facts(conn, [t.account_id for t in chunk])
+            for product in {f.product_code for f in facts.values()} - days_by_product.keys():
+                days_by_product[product] = due_days or product_due_days(
+                    conn, product, business_date
+                )
         for target in chunk:
-            outcome = _one(template, target, facts.get(target.account_id), business_date, due_days)
+            found = facts.get(target.account_id)
+            days = days_by_product[found.product_code] if found else DUE_DAYS_DEFAULT
+            outcome = _one(template, target, found, business_date, days)
             if isinstance(outcome, str):
                 skipped[outcome] += 1
             else:
@@ -102,8 +111,15 @@ def notify(
     return report
 
 
+def product_due_days(conn: Connection, product_code: str, business_date: date) -> int:
+    """``[cycle] due_days`` of the product's rules in force, else :data:`DUE_DAYS_DEFAULT`."""
+    version = version_in_force(conn, product_code, business_date)
+    return DUE_DAYS_DEFAULT if version is None else version.rules().cycle.due_days
+
+
 @dataclass(frozen=True)
 class _Facts:
+    product_code: str
     card_number: str
     status: str
     statement_day: int
@@ -122,6 +138,7 @@ def _facts(conn: Connection, account_ids: list[str]) -> dict[str, _Facts]:
     query = (
         select(
             card_accounts.c.account_id,
+            card_accounts.c.product_code,
             card_accounts.c.card_number,
             card_accounts.c.status,
             card_accounts.c.statement_day,
@@ -133,6 +150,7 @@ def _facts(conn: Connection, account_ids: list[str]) -> dict[str, _Facts]:
     )
     return {
         r.account_id: _Facts(
+            r.product_code,
             r.card_number,
             r.status,
             int(r.statement_day),

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from cardbatch.money import MoneyError, parse_yuan
 
 TARGETS_MAX = 1_000_000
@@ -105,3 +107,13 @@ def _opt(value: Any, convert: Any) -> Any:
     if isinstance(value, str):
         return convert(value.strip())
     return value
+
+
+def targets_from_segment(conn: Connection, name: str, business_date: date) -> list[Target]:
+    """The accounts a named segment selects on the business date, with their ``dpd``."""
+    from cardbatch.segments.service import get_segment, screen
+
+    screening = screen(conn, get_segment(conn, name), business_date)
+    if screening.count > TARGETS_MAX:
+        raise TargetsError(f"segment {name} selects more than {TARGETS_MAX} accounts")
+    return targets_from(screening.accounts.select("account_id", "dpd"))

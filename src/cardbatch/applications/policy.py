@@ -40,7 +40,7 @@ class HardRules(_Model):
 
 
 class Product(_Model):
-    code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     bin: str = Field(pattern=r"^[0-9]{6,8}$")
     card_length: int = Field(ge=16, le=19)
     validity_years: int = Field(ge=1, le=10)

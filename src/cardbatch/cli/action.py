@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +11,13 @@ from rich.table import Table
 
 from cardbatch.actions import limit_service
 from cardbatch.actions.limit_service import LimitBatch
-from cardbatch.actions.notice_service import DUE_DAYS_DEFAULT, notify
+from cardbatch.actions.notice_service import notify
 from cardbatch.actions.notices import find_template, load_template
-from cardbatch.actions.targets import Target, read_targets_file
+from cardbatch.actions.targets import Target, read_targets_file, targets_from_segment
 from cardbatch.cli.applications import DateOpt, DryRunOpt, business_date, opened
 from cardbatch.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, emit_json, fail, out, state
 from cardbatch.money import format_fen
+from cardbatch.store import Store
 
 app = typer.Typer(help="Batch actions on accounts: limit changes, notices.", no_args_is_help=True)
 
@@ -26,13 +28,19 @@ AccountOpt = Annotated[list[str] | None, typer.Option("--account", help="An acco
 SegmentOpt = Annotated[str | None, typer.Option("--segment", help="A named segment.")]
 
 
-def _targets(accounts: Path | None, account: list[str] | None, segment: str | None) -> list[Target]:
-    if segment is not None:
-        fail("segments are not available in this build yet; give --accounts FILE or --account ID")
+def _targets(
+    store: Store, accounts: Path | None, account: list[str] | None, segment: str | None, on: date
+) -> list[Target]:
     found = read_targets_file(accounts) if accounts is not None else []
     found += [Target(a) for a in account or []]
+    if segment is not None:
+        try:
+            with store.read() as conn:
+                found += targets_from_segment(conn, segment, on)
+        except ValueError as exc:  # unknown segment, or an expression that no longer checks
+            fail(str(exc))
     if not found:
-        fail("give the target accounts with --accounts FILE or --account ID")
+        fail("give the target accounts with --segment NAME, --accounts FILE or --account ID")
     return found
 
 
@@ -66,11 +74,10 @@ def limit_change_cmd(
 ) -> None:
     """Propose new limits for the accounts, as one batch waiting for approval."""
     st = state(ctx, db, json_, as_)
-    ids = [t.account_id for t in _targets(accounts, account, segment)]
+    on = business_date(date_)
     with opened(st) as store:
-        batch = limit_service.propose(
-            store, ids, rule, business_date(date_), actor_for(st), dry_run=dry_run
-        )
+        ids = [t.account_id for t in _targets(store, accounts, account, segment, on)]
+        batch = limit_service.propose(store, ids, rule, on, actor_for(st), dry_run=dry_run)
     emit_json(batch) if st.json else _print_batch(batch)
 
 
@@ -108,8 +115,9 @@ def notify_cmd(
         "out/notices"
     ),
     due_days: Annotated[
-        int, typer.Option(help="Due date = statement + N days.")
-    ] = DUE_DAYS_DEFAULT,
+        int | None,
+        typer.Option(help="Due date = statement + N days (default: the product's rules, else 18)."),
+    ] = None,
     accounts: AccountsOpt = None,
     account: AccountOpt = None,
     segment: SegmentOpt = None,
@@ -121,14 +129,15 @@ def notify_cmd(
 ) -> None:
     """Write a notice file (SMS or letter lines, masked) for the selected accounts."""
     st = state(ctx, db, json_, as_)
-    targets = _targets(accounts, account, segment)
+    on = business_date(date_)
     with opened(st) as store:
+        targets = _targets(store, accounts, account, segment, on)
         chosen = load_template(find_template(templates, template))
         report = notify(
             store,
             chosen,
             targets,
-            business_date(date_),
+            on,
             actor_for(st),
             out_dir,
             dry_run=dry_run,

@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 
 from cardbatch.actions import limit_service
 from cardbatch.actions.limit_service import LimitChangeError
-from cardbatch.actions.targets import account_ids_from
+from cardbatch.actions.targets import account_ids_from, targets_from_segment
 from cardbatch.applications.roles import NotAllowed
 from cardbatch.domain.records import CardAccount, CardStatus, Customer
+from cardbatch.segments.service import define_segment
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
 from cardbatch.store.parties_repo import insert_card_accounts, insert_customers
@@ -117,3 +118,15 @@ def test_proposing_the_same_again_returns_the_same_batch_and_dry_run_stores_noth
     first = limit_service.propose(accounts, ["LA1"], "-10%", DAY, "maker")
     second = limit_service.propose(accounts, ["LA1"], "-10%", DAY, "maker")
     assert first.batch_id == second.batch_id and len(limit_service.list_batches(accounts)) == 1
+
+
+def test_targets_from_a_named_segment(accounts: Store) -> None:
+    with accounts.write() as conn:
+        define_segment(
+            conn, "small_limits", 'credit_limit_fen < 4000000 and status = "active"', [], "analyst"
+        )
+    with accounts.read() as conn:
+        targets = targets_from_segment(conn, "small_limits", DAY)
+    assert [(t.account_id, t.dpd) for t in targets] == [("LA1", 0)]
+    batch = limit_service.propose(accounts, [t.account_id for t in targets], RULE, DAY, "maker")
+    assert [(i.account_id, i.after_fen) for i in batch.items] == [("LA1", 1_200_000)]

@@ -14,6 +14,7 @@ from cardbatch.actions.notices import find_template, load_template
 from cardbatch.actions.targets import Target, targets_from
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.domain.records import CardAccount, Customer
+from cardbatch.rules.versions import approve_version, load_version
 from cardbatch.services import ledger
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
@@ -107,3 +108,26 @@ def test_dry_run_writes_no_file_and_records_nothing(cards: Store, tmp_path: Path
     assert not out.exists()
     with cards.read() as conn:
         assert conn.execute(select(func.count()).select_from(notices)).scalar_one() == 0
+
+
+def test_due_days_come_from_the_products_rules_in_force(cards: Store, tmp_path: Path) -> None:
+    rules_text = (TEMPLATES.parent / "rules" / "ccb_like.toml").read_text(encoding="utf-8")
+    with cards.write() as conn:
+        version, _ = load_version(conn, rules_text, date(2026, 1, 1), "maker", "ccb_like.toml")
+        approve_version(conn, version.product_code, version.version_no, "checker")
+        insert_card_accounts(conn, [
+            CardAccount("N9", "K1", "CCB_LIKE", "6222021234567837", 1_000_000, 5),
+        ], "seed", utc_now())  # fmt: skip
+    purchase = transfer("seed:N9", date(2026, 3, 1), EntryKind.OPENING,
+                        debit=("N9", Component.PURCHASE),
+                        credit=(GL.CARD_SETTLEMENT, Component.BALANCE), amount_fen=10_000,
+                        description="purchase")  # fmt: skip
+    ledger.post(cards, [purchase], "seed")
+    template = load_template(find_template(TEMPLATES, "due_reminder"))
+    on_22nd = notify(cards, template, [Target("N1"), Target("N9")], date(2026, 3, 22),
+                     "operator", tmp_path, dry_run=True)  # fmt: skip
+    assert on_22nd.notices == 1 and "2026年3月25日" in on_22nd.sample[0]  # 5th + 20 days
+    by_rules = notify(cards, template, [Target("N9")], DAY, "operator", tmp_path, dry_run=True)
+    forced = notify(cards, template, [Target("N9")], DAY, "operator", tmp_path, dry_run=True,
+                    due_days=18)  # fmt: skip
+    assert (by_rules.notices, forced.notices) == (0, 1)  # on the 20th: due 25th vs 23rd

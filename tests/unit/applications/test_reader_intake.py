@@ -100,7 +100,7 @@ def test_cleaning_normalises_full_width_and_lower_case_x_and_plus86() -> None:
     assert app.id_number == "11010519491231002X"
     assert app.phone == "13812345678"
     assert app.monthly_income_fen == 500_050
-    assert app.product_code == "standard"
+    assert app.product_code == "Standard"  # codes are kept as given
 
 
 def test_rejects_file_reimports_after_a_fix(tmp_path: Path) -> None:
