@@ -3,9 +3,9 @@
 Runs on the synthetic bank that ``cardbatch demo`` builds: an employer's staff apply in one
 file (with a few dirty rows and existing customers), the example decision table is loaded by
 the acting user and approved by ``demo-checker``, the batch is decided, one referral is reviewed,
-cards are issued, good-credit customers get a limit raise (maker-checker), and every card
-account is screened for the three-day due reminder. Reads the example policy and templates
-from the repository's ``examples/`` folder.
+cards are issued, the segment ``good_credit`` gets a limit raise (maker-checker), and the
+segment ``owing_active`` is screened for the three-day due reminder. Reads the example policy
+and templates from the repository's ``examples/`` folder.
 """
 
 from __future__ import annotations
@@ -22,15 +22,16 @@ from sqlalchemy import select
 from cardbatch.actions import limit_service
 from cardbatch.actions.notice_service import notify
 from cardbatch.actions.notices import find_template, load_template
-from cardbatch.actions.targets import Target
+from cardbatch.actions.targets import Target, targets_from_segment
 from cardbatch.applications.deciding import decide_batch
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import granted
 from cardbatch.applications.service import approve_policy, load_policy, submit
 from cardbatch.issuance.service import issue_batch
+from cardbatch.segments.service import define_segment
 from cardbatch.services.synthetic import resident_id
 from cardbatch.store import Store
-from cardbatch.store.tables import card_accounts, customers, enterprises
+from cardbatch.store.tables import customers, enterprises
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 CHECKER = "demo-checker"  # the second user of maker-checker; the acting user is the maker
@@ -155,21 +156,25 @@ def _write_batch(store: Store, path: Path, business_date: date) -> Path:
     return path
 
 
+GOOD_CREDIT = ("good_credit", f'credit_score >= {GOOD_CREDIT_SCORE_MIN} and status = "active"')
+OWING = ("owing_active", 'status = "active" and balance_fen > 0')
+
+
+def _segment_targets(
+    store: Store, segment: tuple[str, str], business_date: date, actor: str
+) -> list[Target]:
+    """Define the demo's segment (a new version each run) and screen it on the business date."""
+    name, expression = segment
+    with store.write() as conn:
+        define_segment(conn, name, expression, [], actor, description="cardbatch demo")
+    with store.read() as conn:
+        return targets_from_segment(conn, name, business_date)
+
+
 def _raise_good_limits(
     store: Store, business_date: date, actor: str, checker: str, report: AppsDemoReport
 ) -> None:
-    with store.read() as conn:
-        good = list(
-            conn.execute(
-                select(card_accounts.c.account_id)
-                .join(customers, customers.c.customer_id == card_accounts.c.customer_id)
-                .where(
-                    customers.c.credit_score >= GOOD_CREDIT_SCORE_MIN,
-                    card_accounts.c.status == "active",
-                )
-                .order_by(card_accounts.c.account_id)
-            ).scalars()
-        )
+    good = [t.account_id for t in _segment_targets(store, GOOD_CREDIT, business_date, actor)]
     batch = limit_service.propose(store, good, "+20% cap 50000", business_date, actor)
     limit_service.approve(store, batch.batch_id, checker)
     applied = limit_service.apply(store, batch.batch_id, actor)
@@ -179,21 +184,9 @@ def _raise_good_limits(
 def _remind(
     store: Store, workdir: Path, business_date: date, actor: str, report: AppsDemoReport
 ) -> None:
-    with store.read() as conn:
-        ids = list(
-            conn.execute(
-                select(card_accounts.c.account_id).order_by(card_accounts.c.account_id)
-            ).scalars()
-        )
+    targets = _segment_targets(store, OWING, business_date, actor)
     template = load_template(find_template(EXAMPLES / "templates", "due_reminder"))
-    done = notify(
-        store,
-        template,
-        [Target(a) for a in ids],
-        business_date,
-        actor,
-        workdir / "notices",
-    )
+    done = notify(store, template, targets, business_date, actor, workdir / "notices")
     report.reminders, report.reminder_file = done.notices, done.notice_file or ""
 
 
@@ -205,7 +198,8 @@ def summary_lines(report: AppsDemoReport) -> list[str]:
         f"reasons {report.by_reason}",
         f"manual review approved {report.reviewed or '(none referred)'}; cards issued "
         f"{report.cards_issued} (inactive); result file {report.result_file}",
-        f"limit raise {report.limit_batch}: {report.limits_raised} good-credit accounts "
-        "+20% (cap 50,000), approved by a second user",
-        f"due reminders (3 days ahead): {report.reminders} in {report.reminder_file}",
+        f"limit raise {report.limit_batch}: {report.limits_raised} accounts of segment "
+        f"{GOOD_CREDIT[0]} +20% (cap 50,000), approved by a second user",
+        f"due reminders (3 days ahead) for segment {OWING[0]}: {report.reminders} in "
+        f"{report.reminder_file}",
     ]
