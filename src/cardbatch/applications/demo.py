@@ -28,7 +28,6 @@ from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import granted
 from cardbatch.applications.service import approve_policy, load_policy, submit
 from cardbatch.issuance.service import issue_batch
-from cardbatch.segments.service import define_segment
 from cardbatch.services.synthetic import resident_id
 from cardbatch.store import Store
 from cardbatch.store.tables import customers, enterprises
@@ -164,6 +163,8 @@ def _segment_targets(
     store: Store, segment: tuple[str, str], business_date: date, actor: str
 ) -> list[Target]:
     """Define the demo's segment (a new version each run) and screen it on the business date."""
+    from cardbatch.segments.service import define_segment  # Polars only when the demo runs
+
     name, expression = segment
     with store.write() as conn:
         define_segment(conn, name, expression, [], actor, description="cardbatch demo")
