@@ -106,7 +106,7 @@ def test_load_invalid_file_exits_1_and_stores_nothing(sqlite_url: str) -> None:
 
 
 def test_segment_define_show_export(db_url: str, tmp_path: Path) -> None:
-    cli_json("--db", db_url, "demo", "--customers", "30", "--days", "4",
+    cli_json("--db", db_url, "demo", "--customers", "30", "--days", "4", "--no-applications",
              "--workdir", str(tmp_path / "demo"))  # fmt: skip
     defined = cli_json("--db", db_url, "--as", "ops", "segment", "define", "owing",
                        "--where", "balance_fen > 0 and autopay_mode in ('none', 'full', 'minimum')",

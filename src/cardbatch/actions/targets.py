@@ -117,3 +117,17 @@ def targets_from_segment(conn: Connection, name: str, business_date: date) -> li
     if screening.count > TARGETS_MAX:
         raise TargetsError(f"segment {name} selects more than {TARGETS_MAX} accounts")
     return targets_from(screening.accounts.select("account_id", "dpd"))
+
+
+def targets_from_expression(
+    conn: Connection, expression: str, business_date: date, actor: str
+) -> list[Target]:
+    """The accounts a screening expression selects, without storing a segment."""
+    from cardbatch.segments.service import Segment, screen
+    from cardbatch.services.actor import utc_now
+
+    adhoc = Segment("(ad hoc)", 0, expression, (), "", actor, utc_now())
+    screening = screen(conn, adhoc, business_date)
+    if screening.count > TARGETS_MAX:
+        raise TargetsError(f"the expression selects more than {TARGETS_MAX} accounts")
+    return targets_from(screening.accounts.select("account_id", "dpd"))

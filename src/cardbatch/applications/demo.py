@@ -3,8 +3,8 @@
 Runs on the synthetic bank that ``cardbatch demo`` builds: an employer's staff apply in one
 file (with a few dirty rows and existing customers), the example decision table is loaded by
 the acting user and approved by ``demo-checker``, the batch is decided, one referral is reviewed,
-cards are issued, the segment ``good_credit`` gets a limit raise (maker-checker), and the
-segment ``owing_active`` is screened for the three-day due reminder. Reads the example policy
+cards are issued, the screened segment ``good_credit`` gets a limit raise (maker-checker), and
+``owing_active`` is screened for the three-day due reminder. Reads the example policy
 and templates from the repository's ``examples/`` folder.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from cardbatch.actions import limit_service
 from cardbatch.actions.notice_service import notify
 from cardbatch.actions.notices import find_template, load_template
-from cardbatch.actions.targets import Target, targets_from_segment
+from cardbatch.actions.targets import Target, targets_from_expression
 from cardbatch.applications.deciding import decide_batch
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import granted
@@ -162,14 +162,10 @@ OWING = ("owing_active", 'status = "active" and balance_fen > 0')
 def _segment_targets(
     store: Store, segment: tuple[str, str], business_date: date, actor: str
 ) -> list[Target]:
-    """Define the demo's segment (a new version each run) and screen it on the business date."""
-    from cardbatch.segments.service import define_segment  # Polars only when the demo runs
-
-    name, expression = segment
-    with store.write() as conn:
-        define_segment(conn, name, expression, [], actor, description="cardbatch demo")
+    """Screen the demo's segment expression on the business date (not stored as a segment)."""
+    _, expression = segment
     with store.read() as conn:
-        return targets_from_segment(conn, name, business_date)
+        return targets_from_expression(conn, expression, business_date, actor)
 
 
 def _raise_good_limits(

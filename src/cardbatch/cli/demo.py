@@ -44,6 +44,9 @@ def demo_cmd(
     workdir: Annotated[
         Path, typer.Option(help="Folder for the files the demo writes and reads.")
     ] = Path("out/demo"),
+    applications: Annotated[
+        bool, typer.Option(help="Also run an application batch, issuance and segment actions.")
+    ] = True,
     db: DbOpt = None,
     json_: JsonOpt = False,
     as_: AsOpt = None,
@@ -65,9 +68,8 @@ def demo_cmd(
                 progress.advance(task)
 
             report = run_demo(store, config, actor_for(st), on_day, workdir)
-            apps = run_apps_demo(
-                store, workdir, date.fromisoformat(report.business_dates[-1]), actor_for(st)
-            )
+            last_date = date.fromisoformat(report.business_dates[-1])
+            apps = run_apps_demo(store, workdir, last_date, actor_for(st)) if applications else None
         sample = ledger.history(store, report.sample_account_id, rows_max=8)
         payments = run_payment_files(store, workdir, date.fromisoformat(report.business_dates[-1]))
         report.ledger = ledger.check(store)  # again, after the payment files
@@ -81,7 +83,7 @@ def demo_cmd(
     else:
         _print_report(report)
         print_demo_batches(payments)
-        out.print("\n".join(summary_lines(apps)))
+        out.print("\n".join(summary_lines(apps) if apps else []))
         out.print(f"\ntransaction details of {sample.account_id} (first {len(sample.lines)}):")
         for line in sample.lines:
             amount, after = format_fen(line.amount_fen), format_fen(line.balance_after_fen)
