@@ -123,6 +123,23 @@ def test_application_batch_to_cards_and_limit_change_and_notice(tmp_path: Path) 
     assert applied["by_status"]["applied"] >= 1
     reverted = cli_json(*base, "--as", "checker", "action", "limit-revert", lc, env=ENV)
     assert reverted["status"] == "reverted"
+    cli_json(*base, "segment", "define", "new_cards", "--where", 'status = "inactive"')
+    by_segment = cli_json(
+        *base,
+        "--as",
+        "maker",
+        "action",
+        "limit-change",
+        "--segment",
+        "new_cards",
+        "--rule",
+        "+1000",
+        "--date",
+        "2026-04-01",
+        "--dry-run",
+    )
+    assert by_segment["status"] == "dry_run"
+    assert len(by_segment["items"]) == issued["cards_issued"]
     notice = cli_json(
         *base,
         "action",
