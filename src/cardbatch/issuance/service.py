@@ -21,6 +21,7 @@ from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from cardbatch.applications.policy import Policy, Product
 from cardbatch.applications.service import ApplicationsError, policy_by_id
 from cardbatch.domain.identity import ric_birth_date
+from cardbatch.domain.records import CardAccount, CardStatus, Customer
 from cardbatch.issuance import files
 from cardbatch.issuance.numbers import (
     card_number,
@@ -34,6 +35,7 @@ from cardbatch.issuance.serials import allocate, peek
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
+from cardbatch.store.parties_repo import insert_card_accounts, insert_customers
 from cardbatch.store.tables import card_accounts, customers
 from cardbatch.store.tables_apps import application_batches, applications, issued_cards
 
@@ -162,62 +164,51 @@ def _issue_group(
         raise ApplicationsError(f"BIN {product.bin} has no serials left for {len(rows)} cards")
     now = utc_now()
     known = _known_customers(conn, [r["id_number"] for r in rows])
-    new_customers, cards, register = [], [], []
+    new_customers: list[Customer] = []
+    cards: list[CardAccount] = []
+    register: list[dict[str, object]] = []
     for offset, row in enumerate(rows):
         seq = int(row["seq"])
-        number = card_number(product.bin, product.card_length, first + offset)
         customer_id = known.get(row["id_number"]) or customer_id_for(seq)
         if row["id_number"] not in known:
             known[row["id_number"]] = customer_id
             new_customers.append(
-                {
-                    "customer_id": customer_id,
-                    "name": row["name"],
-                    "id_number": row["id_number"],
-                    "phone": row["phone"],
-                    "city": None,
-                    "birth_date": ric_birth_date(row["id_number"]),
-                    "credit_score": None,
-                    "created_at": now,
-                    "created_by": actor,
-                }
+                Customer(
+                    customer_id,
+                    row["name"],
+                    row["id_number"],
+                    row["phone"],
+                    None,
+                    ric_birth_date(row["id_number"]),
+                )
             )
-        account_id = card_account_id_for(seq)
-        cards.append(
-            {
-                "account_id": account_id,
-                "customer_id": customer_id,
-                "product_code": product.code,
-                "card_number": number,
-                "credit_limit_fen": row["credit_limit_fen"],
-                "statement_day": statement_day_for(seq, product.statement_days),
-                "repayment_account_id": None,
-                "autopay_mode": "none",
-                "status": "inactive",
-                "opened_on": business_date,
-                "created_at": now,
-                "created_by": actor,
-            }
-        )
+        card = _new_card(product, row, customer_id, first + offset, business_date)
+        cards.append(card)
         register.append(
-            {
-                "card_number": number,
-                "bin": product.bin,
-                "serial": first + offset,
-                "account_id": account_id,
-                "application_id": row["application_id"],
-                "batch_id": row["batch_id"],
-                "expiry_month": expiry_month(business_date, product.validity_years),
-                "issued_on": business_date,
-                "created_at": now,
-                "created_by": actor,
-            }
-        )
-        _mark_issued(conn, row["application_id"], customer_id, account_id)
-    if new_customers:
-        conn.execute(insert(customers), new_customers)
-    conn.execute(insert(card_accounts), cards)
+            {"card_number": card.card_number, "bin": product.bin, "serial": first + offset,
+             "account_id": card.account_id, "application_id": row["application_id"],
+             "batch_id": row["batch_id"],
+             "expiry_month": expiry_month(business_date, product.validity_years),
+             "issued_on": business_date, "created_at": now, "created_by": actor}
+        )  # fmt: skip
+        _mark_issued(conn, row["application_id"], customer_id, card.account_id)
+    insert_customers(conn, new_customers, actor, now)
+    insert_card_accounts(conn, cards, actor, now)
     conn.execute(insert(issued_cards), register)
+
+
+def _new_card(
+    product: Product, row: RowMapping, customer_id: str, serial: int, business_date: date
+) -> CardAccount:
+    """The card account for an application: inactive, limit as decided, no autopay yet."""
+    seq = int(row["seq"])
+    return CardAccount(
+        account_id=card_account_id_for(seq), customer_id=customer_id, product_code=product.code,
+        card_number=card_number(product.bin, product.card_length, serial),
+        credit_limit_fen=int(row["credit_limit_fen"]),
+        statement_day=statement_day_for(seq, product.statement_days),
+        status=CardStatus.INACTIVE, opened_on=business_date,
+    )  # fmt: skip
 
 
 def _mark_issued(conn: Connection, application_id: str, customer_id: str, account_id: str) -> None:
