@@ -1,6 +1,6 @@
-"""Batch actions on a list of accounts (later: a screened segment).
+"""Batch actions on screened accounts: limit changes and notices.
 
-- :mod:`.targets`: the accounts an action applies to, from a list, a file or a segment's result.
+- :mod:`.targets`: target accounts from a segment, an expression, a list or a file.
 - :mod:`.limits`: limit-change rules (percent or amount, capped) as pure functions.
 - :mod:`.limit_service`: propose, approve (maker-checker), apply and revert limit changes.
 - :mod:`.notices`: notice templates and rendering (pure).

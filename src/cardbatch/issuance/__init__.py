@@ -4,4 +4,5 @@
 - :mod:`.serials`: named counters allocated inside the caller's transaction.
 - :mod:`.service`: issuing the approved applications of a batch, chunk by chunk.
 - :mod:`.files`: the embossing file for the card bureau and the operator result file.
+- :mod:`.activation`: a new card stays inactive until activated.
 """
