@@ -1,8 +1,10 @@
-"""The target accounts of a batch action: ids from a list, a file, or a segment's result.
+"""The target accounts of a batch action: a named segment, an expression, a list or a file.
 
-A segment (issue 4) will hand over its screened accounts as a Polars DataFrame
-or as records with an ``account_id``; :func:`account_ids_from` accepts those and
-plain strings alike, so actions need no change when segments land.
+:func:`targets_from_segment` screens a stored segment on the business date;
+:func:`targets_from` and :func:`account_ids_from` accept any screening result (a
+Polars DataFrame with ``account_id``), records with an ``account_id``, or plain
+strings, so a job can hand its screened accounts over directly. Polars and the
+segment modules are imported only when a segment is screened.
 """
 
 from __future__ import annotations
