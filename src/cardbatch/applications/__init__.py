@@ -5,7 +5,8 @@
 - :mod:`.rejects`: the rejects file, in the input's format and encoding.
 - :mod:`.policy`: the decision table (TOML) as typed objects.
 - :mod:`.decision`: the pure decision function (hard rules, scorecard, limit).
-- :mod:`.service`: submit a file, decision policy versions (maker-checker), block list.
+- :mod:`.service`: submit a file, the block list, batch summaries.
+- :mod:`.policies`: decision policy versions (maker-checker), the version in force.
 - :mod:`.deciding`: deciding a batch in chunks (``--dry-run``).
 - :mod:`.review`: the manual review queue.
 - :mod:`.roles`: the approver role and maker-checker.

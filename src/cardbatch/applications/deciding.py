@@ -18,8 +18,9 @@ from sqlalchemy import Connection, RowMapping, and_, select, update
 
 from cardbatch.applications.decision import Decision, Facts, Outcome, decide
 from cardbatch.applications.intake import Application
+from cardbatch.applications.policies import policy_in_force
 from cardbatch.applications.policy import Policy
-from cardbatch.applications.service import ApplicationsError, policy_in_force
+from cardbatch.applications.service import ApplicationsError
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store

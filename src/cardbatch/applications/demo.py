@@ -24,9 +24,10 @@ from cardbatch.actions.notice_service import notify
 from cardbatch.actions.notices import find_template, load_template
 from cardbatch.actions.targets import Target, targets_from_expression
 from cardbatch.applications.deciding import decide_batch
+from cardbatch.applications.policies import approve_policy, load_policy
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import granted
-from cardbatch.applications.service import approve_policy, load_policy, submit
+from cardbatch.applications.service import submit
 from cardbatch.issuance.service import issue_batch
 from cardbatch.services.synthetic import resident_id
 from cardbatch.store import Store

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 
+from cardbatch.applications.policies import policy_by_id
 from cardbatch.applications.roles import require_approver
-from cardbatch.applications.service import ApplicationsError, policy_by_id
+from cardbatch.applications.service import ApplicationsError
 from cardbatch.domain.masking import mask_name, mask_ric
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now

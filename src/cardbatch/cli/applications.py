@@ -15,19 +15,12 @@ from cardbatch.actions.limits import RuleError
 from cardbatch.actions.notices import TemplateError
 from cardbatch.actions.targets import TargetsError
 from cardbatch.applications.deciding import CHUNK_ITEMS_DEFAULT, POLICY_CODE_DEFAULT, decide_batch
+from cardbatch.applications.policies import approve_policy, list_policies, load_policy
 from cardbatch.applications.policy import PolicyError, parse_policy
 from cardbatch.applications.reader import ApplicationFileError
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import NotAllowed
-from cardbatch.applications.service import (
-    CHANNEL_DEFAULT,
-    approve_policy,
-    batch_summary,
-    block,
-    list_policies,
-    load_policy,
-    submit,
-)
+from cardbatch.applications.service import CHANNEL_DEFAULT, batch_summary, block, submit
 from cardbatch.cli.common import (
     AsOpt,
     DbOpt,

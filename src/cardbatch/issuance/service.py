@@ -18,8 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
+from cardbatch.applications.policies import policy_by_id
 from cardbatch.applications.policy import Policy, Product
-from cardbatch.applications.service import ApplicationsError, policy_by_id
+from cardbatch.applications.service import ApplicationsError
 from cardbatch.domain.identity import ric_birth_date
 from cardbatch.domain.records import CardAccount, CardStatus, Customer
 from cardbatch.issuance import files

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cardbatch.applications.service import approve_policy, block, load_policy, submit
+from cardbatch.applications.policies import approve_policy, load_policy
+from cardbatch.applications.service import block, submit
 from cardbatch.domain.records import (
     CardAccount,
     Customer,

@@ -9,15 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from cardbatch.applications.deciding import decide_batch
+from cardbatch.applications.policies import approve_policy, load_policy
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import NotAllowed
-from cardbatch.applications.service import (
-    ApplicationsError,
-    DuplicateFile,
-    approve_policy,
-    load_policy,
-    submit,
-)
+from cardbatch.applications.service import ApplicationsError, DuplicateFile, submit
 from cardbatch.store import Store
 from cardbatch.store.tables_apps import applications
 from tests.integration.applications.conftest import (
