@@ -77,8 +77,12 @@ def demo_cmd(
         store.dispose()
     if st.json:
         emit_json(
-            {"report": report, "sample_history": sample, "payment_files": payments,
-             "applications": apps}
+            {
+                "report": report,
+                "sample_history": sample,
+                "payment_files": payments,
+                "applications": apps,
+            }
         )
     else:
         _print_report(report)

@@ -5,14 +5,7 @@ the test that compares the migrations with the code.
 """
 
 import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
-from cardbatch.store import tables, tables_paybatch, tables_rules
-from cardbatch.store import tables, tables_rules
-from cardbatch.store import (
-    tables,
-    tables_apps,  # noqa: F401  (issue 8)
-)
-from cardbatch.store import tables, tables_apps, tables_rules
+from cardbatch.store import tables, tables_apps, tables_paybatch, tables_rules
 from cardbatch.store.tables import metadata
 
-__all__ = ["metadata", "tables", "tables_paybatch", "tables_rules"]
-__all__ = ["metadata", "tables", "tables_apps", "tables_rules"]
+__all__ = ["metadata", "tables", "tables_apps", "tables_paybatch", "tables_rules"]
