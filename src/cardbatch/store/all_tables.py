@@ -9,7 +9,7 @@ from cardbatch.store import tables, tables_apps, tables_paybatch, tables_rules
 from cardbatch.store import tables, tables_paybatch, tables_rules
 from cardbatch.store import tables, tables_rules
 import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
-from cardbatch.store import tables
+from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_apps", "tables_paybatch", "tables_rules"]
