@@ -13,3 +13,8 @@ from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_apps", "tables_paybatch", "tables_rules"]
+__all__ = ["metadata", "tables", "tables_paybatch", "tables_rules"]
+from cardbatch.store import tables, tables_engine, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_engine", "tables_rules"]
