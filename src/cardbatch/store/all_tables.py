@@ -18,3 +18,7 @@ from cardbatch.store import tables, tables_engine, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_engine", "tables_rules"]
+from cardbatch.store import tables, tables_engine, tables_paybatch, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_engine", "tables_paybatch", "tables_rules"]
