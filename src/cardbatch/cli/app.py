@@ -10,6 +10,7 @@ import typer
 from cardbatch.cli import action, applications, cards, db, demo, ingest, ledger, paybatch
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
+from cardbatch.cli import audit, db, demo, ledger, serve, users
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError
@@ -54,6 +55,9 @@ ingest.register(app)
 app.add_typer(applications.app, name="applications")
 app.add_typer(cards.app, name="cards")
 app.add_typer(action.app, name="action")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+serve.register(app)
 
 
 def main() -> None:

@@ -9,3 +9,8 @@ from cardbatch.store import tables, tables_apps, tables_paybatch, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_apps", "tables_paybatch", "tables_rules"]
+__all__ = ["metadata", "tables", "tables_rules"]
+from cardbatch.store import tables, tables_console
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_console"]

@@ -1,0 +1,28 @@
+"""Scrubbing free text (log lines, messages) of personal numbers that slipped through.
+
+Structured fields are masked where they are produced (``masking``); this is the
+second line: any resident ID, 16-19 digit card or account number, or mobile
+number left in a text is replaced by its masked form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cardbatch.domain.masking import mask_card, mask_phone, mask_ric
+
+_RIC_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d{16,19}(?![0-9A-Za-z])")
+_PHONE_RE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
+
+
+def redact_text(text: str) -> str:
+    """The text with resident IDs, card/account numbers and mobile numbers masked."""
+    text = _RIC_RE.sub(lambda m: mask_ric(m.group(0)), text)
+    text = _CARD_RE.sub(lambda m: mask_card(m.group(0)), text)
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def find_personal_numbers(text: str) -> list[str]:
+    """Every unmasked resident ID, card/account number or mobile number in a text."""
+    return _RIC_RE.findall(text) + _CARD_RE.findall(text) + _PHONE_RE.findall(text)
