@@ -11,7 +11,7 @@ import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -46,7 +46,7 @@ def _render(request: Request, name: str, status: int = 200, session: WebSession 
     def can(action: str) -> bool:
         return session is not None and allowed(session.user.role, Action(action))
 
-    base = {"t": translator(lang), "lang": lang, "session": session, "path": request.url.path,
+    base = {"t": translator(lang), "lang": lang, "session": session,
             "can": can}  # fmt: skip
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
@@ -125,8 +125,12 @@ def _set_cookie(request: Request, response: Response, key: str, value: str, max_
 
 
 @router.get("/lang")
-def switch_language(to: str = "zh", next: str = "/") -> Response:
-    response = RedirectResponse(_local(next), status_code=303)
+def switch_language(request: Request, to: str = "zh") -> Response:
+    """Set the language and go back to the page the link was on (its path only)."""
+    back = urlsplit(request.headers.get("referer", "/"))
+    same_site = not back.netloc or back.netloc == request.url.netloc
+    target = back.path + (f"?{back.query}" if back.query else "") if same_site else "/"
+    response = RedirectResponse(_local(target or "/"), status_code=303)
     response.set_cookie(LANG_COOKIE, pick_lang(to), max_age=365 * 86400, samesite="lax")
     return response
 

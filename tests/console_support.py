@@ -1,0 +1,53 @@
+"""A demo bank with one console user per role, shared by the console's tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from cardbatch.domain.roles import Role
+from cardbatch.services import users
+from cardbatch.services.demo import DemoConfig, run_demo
+from cardbatch.store import Store, open_store
+from cardbatch.store.migrate import upgrade
+from cardbatch.store.tables import card_accounts
+
+DEMO_CUSTOMERS = 30
+DEMO_DAYS = 4
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class ConsoleDemo:
+    db_url: str
+    tokens: dict[Role, str]  # one user per role, named after it
+    card_account_id: str
+    deposit_account_id: str
+
+
+def build_console_demo(db_url: str) -> ConsoleDemo:
+    """Migrate, run the demo, add users ``operator``, ``approver``, ``auditor``, ``admin``."""
+    store = open_store(db_url, require_schema=False)
+    try:
+        upgrade(store)
+        report = run_demo(store, DemoConfig(customers=DEMO_CUSTOMERS, days=DEMO_DAYS), "demo")
+        tokens = {
+            role: users.add_user(store, role.value, role.value, "demo", password=PASSWORD).token
+            for role in Role
+        }
+        card = accounts_pair(store, report.sample_account_id)
+    finally:
+        store.dispose()
+    return ConsoleDemo(db_url, tokens, report.sample_account_id, card)
+
+
+def accounts_pair(store: Store, card_account_id: str) -> str:
+    """The deposit account that repays ``card_account_id``."""
+    with store.read() as conn:
+        found = conn.execute(
+            select(card_accounts.c.repayment_account_id).where(
+                card_accounts.c.account_id == card_account_id
+            )
+        ).scalar_one()
+    return str(found)
