@@ -17,7 +17,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from cardbatch.api.deps import get_settings, get_store
+from cardbatch.api.deps import settings_of as get_settings
+from cardbatch.api.deps import store_of as get_store
 from cardbatch.domain import credentials
 from cardbatch.domain.redact import redact_text
 from cardbatch.domain.roles import Action, allowed, sees_personal_data

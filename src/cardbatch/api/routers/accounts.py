@@ -27,7 +27,9 @@ def _rows(limit: int, rows_max: int) -> int:
     return limit
 
 
-@router.get("", summary="Card accounts, in id order (keyset paging with `after`)")
+@router.get(
+    "", response_model=None, summary="Card accounts, in id order (keyset paging with `after`)"
+)
 def list_accounts(
     user: Reader,
     store: StoreDep,
@@ -40,14 +42,22 @@ def list_accounts(
     return {"accounts": jsonable_encoder(page), "next_after": page[-1].account_id if page else None}
 
 
-@router.get("/{account_id}", summary="One account: holder (masked), balances by component")
+@router.get(
+    "/{account_id}",
+    response_model=None,
+    summary="One account: holder (masked), balances by component",
+)
 def account_summary(user: Reader, store: StoreDep, account_id: AccountId) -> dict[str, Any]:
     view = accounts.summary(store, account_id, unmasked=unmasked_for(user))
     result: dict[str, Any] = jsonable_encoder(view)
     return result
 
 
-@router.get("/{account_id}/transactions", summary="Transaction details (交易明细), oldest first")
+@router.get(
+    "/{account_id}/transactions",
+    response_model=None,
+    summary="Transaction details (交易明细), oldest first",
+)
 def account_transactions(
     user: Reader,
     store: StoreDep,
@@ -61,7 +71,11 @@ def account_transactions(
     return result
 
 
-@router.get("/{account_id}/statements", summary="Billing statements (empty until the cycle runs)")
+@router.get(
+    "/{account_id}/statements",
+    response_model=None,
+    summary="Billing statements (empty until the cycle runs)",
+)
 def account_statements(user: Reader, store: StoreDep, account_id: AccountId) -> dict[str, Any]:
     found = accounts.statements(store, account_id, unmasked=unmasked_for(user))
     result: dict[str, Any] = jsonable_encoder(found)

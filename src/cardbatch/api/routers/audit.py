@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 Auditor = Annotated[User, Depends(require(Action.AUDIT_READ))]
 
 
-@router.get("/events", summary="Audit events, newest first")
+@router.get("/events", response_model=None, summary="Audit events, newest first")
 def audit_events(
     user: Auditor,
     store: StoreDep,
@@ -37,7 +37,9 @@ def audit_events(
     ]}  # fmt: skip
 
 
-@router.get("/verify", summary="Recompute the hash chain; names the first bad row")
+@router.get(
+    "/verify", response_model=None, summary="Recompute the hash chain; names the first bad row"
+)
 def audit_verify(_user: Auditor, store: StoreDep) -> dict[str, Any]:
     result = audit.verify(store)
     broken = result.broken

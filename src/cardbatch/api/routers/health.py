@@ -13,7 +13,7 @@ from cardbatch.store.migrate import current_revision
 router = APIRouter(tags=["health"])
 
 
-@router.get("/api/health", summary="Liveness and database reachability")
+@router.get("/api/health", response_model=None, summary="Liveness and database reachability")
 def health(store: StoreDep) -> dict[str, Any]:
     try:
         schema = current_revision(store)

@@ -14,7 +14,7 @@ from cardbatch.services.users import User
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
 
 
-@router.get("/check", summary="Check the whole ledger")
+@router.get("/check", response_model=None, summary="Check the whole ledger")
 def ledger_check(
     _user: Annotated[User, Depends(require(Action.LEDGER_CHECK))], store: StoreDep
 ) -> dict[str, Any]:

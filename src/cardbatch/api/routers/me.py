@@ -13,7 +13,7 @@ from cardbatch.services.users import User
 router = APIRouter(tags=["users"])
 
 
-@router.get("/api/me", summary="The signed-in user, role and allowed actions")
+@router.get("/api/me", response_model=None, summary="The signed-in user, role and allowed actions")
 def me(user: Annotated[User, Depends(require(Action.ME_READ))]) -> dict[str, Any]:
     actions = sorted(a.value for a, roles in ROLE_MATRIX.items() if user.role in roles)
     return {"name": user.name, "role": user.role.value, "actions": actions}

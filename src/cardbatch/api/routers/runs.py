@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
 RUNS_ROWS_MAX = 500
 
 
-@router.get("", summary="Recent batch runs with progress and failures by reason")
+@router.get(
+    "", response_model=None, summary="Recent batch runs with progress and failures by reason"
+)
 def list_runs(
     _user: Annotated[User, Depends(require(Action.RUNS_READ))],
     store: StoreDep,

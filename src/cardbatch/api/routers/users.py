@@ -22,12 +22,17 @@ class NewUserIn(BaseModel):
     role: Role
 
 
-@router.get("", summary="Console users and roles (never tokens)")
+@router.get("", response_model=None, summary="Console users and roles (never tokens)")
 def list_users(_user: Admin, store: StoreDep) -> dict[str, Any]:
     return {"users": jsonable_encoder(users.list_users(store))}
 
 
-@router.post("", status_code=201, summary="Add a user; the answer holds its API token once")
+@router.post(
+    "",
+    response_model=None,
+    status_code=201,
+    summary="Add a user; the answer holds its API token once",
+)
 def add_user(user: Admin, store: StoreDep, body: NewUserIn) -> dict[str, Any]:
     try:
         created = users.add_user(store, body.name, body.role.value, actor=user.name)
