@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cardbatch.services import users
+from cardbatch.services import synthetic, users
 from cardbatch.services.demo import DemoConfig, run_demo
 from cardbatch.store import open_store
 from cardbatch.store.migrate import upgrade
@@ -43,8 +44,28 @@ SERVER_START_S = 120
 REQUEST_TIMEOUT_S = 30.0
 
 
+def unique_resident_ids() -> None:
+    """Make the synthetic bank's resident IDs unique at large sizes.
+
+    The synthetic generator keeps 3 sequence digits, so above ~10,000 customers two
+    customers of one region and birth date can collide; on a collision this moves
+    the ID's birth date on by a day. Only the benchmark's data is affected.
+    """
+    seen: set[str] = set()
+    original = synthetic.resident_id
+
+    def unique(rng: random.Random, region: str, birth: date, seq: int) -> str:
+        while (ric := original(rng, region, birth, seq)) in seen:
+            birth += timedelta(days=1)
+        seen.add(ric)
+        return ric
+
+    synthetic.resident_id = unique
+
+
 def build_database(path: Path, accounts: int, days: int) -> float:
     """A demo bank at ``path`` unless one is there; seconds spent building."""
+    unique_resident_ids()
     started = time.perf_counter()
     store = open_store(f"sqlite:///{path}", require_schema=False)
     try:
