@@ -91,11 +91,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cardbatch", "--db", db_url, "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cardbatch", "--db", db_url, "serve", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         try:
@@ -126,10 +127,14 @@ async def load(base_url: str, token: str, accounts: int, clients: int, requests:
             while not queue.empty():
                 name, account_id = queue.get_nowait()
                 started = time.perf_counter()
-                answer = await client.get(ENDPOINTS[name].format(id=account_id))
+                try:
+                    answer = await client.get(ENDPOINTS[name].format(id=account_id))
+                    outcome = str(answer.status_code)
+                except httpx.HTTPError as exc:
+                    outcome = type(exc).__name__
                 latencies[name].append((time.perf_counter() - started) * 1000)
-                if answer.status_code != 200:
-                    errors[str(answer.status_code)] = errors.get(str(answer.status_code), 0) + 1
+                if outcome != "200":
+                    errors[outcome] = errors.get(outcome, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -170,7 +175,8 @@ def main() -> None:
     db_url = f"sqlite:///{path}"
     token = reader_token(db_url)
     port = free_port()
-    server = start_server(db_url, port)
+    log_path = path.with_suffix(".server.log")
+    server = start_server(db_url, port, log_path)
     try:
         cpu_before = cpu_seconds(server.pid)
         result = asyncio.run(load(f"http://127.0.0.1:{port}", token, args.accounts,
@@ -182,6 +188,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(json.dumps({"accounts": args.accounts, "clients": args.clients, "database": str(path),
+                      "server_log": str(log_path),
                       "build_s": round(build_s, 1), **result}, indent=2))  # fmt: skip
 
 

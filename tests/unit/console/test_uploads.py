@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from cardbatch.api.uploads import StoredUpload, UploadRefused, clean_name, store
 def _store(data: bytes, name: str, folder: Path, **limits: int) -> StoredUpload:
     settings = ConsoleSettings(db_url="sqlite:///x.db", **limits)  # type: ignore[arg-type]
     upload = UploadFile(io.BytesIO(data), filename=name)
-    return asyncio.run(store_upload(upload, folder, settings))
+    # Its own thread: a session-wide browser fixture may hold this thread's event loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, store_upload(upload, folder, settings)).result()
 
 
 def test_stored_under_a_generated_name_never_the_clients_path(tmp_path: Path) -> None:
