@@ -14,3 +14,8 @@ from cardbatch.store import tables, tables_console
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_console"]
+from cardbatch.store import tables, tables_rules
+from cardbatch.store import tables, tables_console, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_console", "tables_rules"]
