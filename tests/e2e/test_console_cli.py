@@ -59,3 +59,9 @@ def test_audit_verify_fails_after_a_row_is_deleted(db_url: str) -> None:
     done = run_cli("--db", db_url, "--json", "audit", "verify")
     assert done.returncode == 1
     assert f'"first_bad_event_id": {events[0]["event_id"]}' in done.stdout
+
+
+def test_serve_refuses_a_database_without_schema_in_one_line(sqlite_url: str) -> None:
+    done = run_cli("--db", sqlite_url, "serve", "--port", "8")
+    assert done.returncode == 2 and "cardbatch db upgrade" in done.stderr
+    assert "Traceback" not in done.stderr
