@@ -91,10 +91,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(db_url: str, port: int, log_path: Path, workers: int) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "cardbatch", "--db", db_url, "serve", "--port", str(port)],
+            [sys.executable, "-m", "cardbatch", "--db", db_url, "serve", "--port", str(port),
+             "--workers", str(workers)],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + SERVER_START_S
@@ -153,12 +154,17 @@ def summarise(values: list[float]) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), 0.0 elsewhere."""
+    """User + system CPU time of a process and its live children (Linux /proc), else 0.0."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def main() -> None:
@@ -169,6 +175,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--db", type=Path, help="SQLite file to reuse or build (default: temp)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
     build_s = 0.0 if path.exists() else build_database(path, args.accounts, args.days)
@@ -176,7 +183,7 @@ def main() -> None:
     token = reader_token(db_url)
     port = free_port()
     log_path = path.with_suffix(".server.log")
-    server = start_server(db_url, port, log_path)
+    server = start_server(db_url, port, log_path, args.workers)
     try:
         cpu_before = cpu_seconds(server.pid)
         result = asyncio.run(load(f"http://127.0.0.1:{port}", token, args.accounts,
@@ -187,7 +194,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(json.dumps({"accounts": args.accounts, "clients": args.clients, "database": str(path),
+    print(json.dumps({"accounts": args.accounts, "clients": args.clients, "workers": args.workers,
+                      "database": str(path),
                       "server_log": str(log_path),
                       "build_s": round(build_s, 1), **result}, indent=2))  # fmt: skip
 

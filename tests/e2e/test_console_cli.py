@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
 import sqlalchemy
 
 from tests.e2e.cli import cli_json, run_cli
@@ -65,3 +71,31 @@ def test_serve_refuses_a_database_without_schema_in_one_line(sqlite_url: str) ->
     done = run_cli("--db", sqlite_url, "serve", "--port", "8")
     assert done.returncode == 2 and "cardbatch db upgrade" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_with_two_workers_answers(sqlite_url: str) -> None:
+    assert run_cli("--db", sqlite_url, "db", "upgrade").returncode == 0
+    token = cli_json("--db", sqlite_url, "users", "add", "w1", "--role", "auditor")["token"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cardbatch", "--db", sqlite_url, "serve", "--port", str(port),
+         "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/audit/verify"
+    headers = {"Authorization": f"Bearer {token}"}
+    answer: httpx.Response | None = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(url, headers=headers, timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert answer is not None, "the server did not answer within 60 s"
+        assert answer.status_code == 200 and answer.json()["ok"] is True
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -55,6 +56,16 @@ def create_app(settings: ConsoleSettings, store: Store | None = None) -> FastAPI
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(ObserveMiddleware)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for one worker process of ``cardbatch serve --workers N``."""
+    from cardbatch.logs import configure_json_logging
+    from cardbatch.store import DEFAULT_DB_URL
+
+    configure_json_logging()
+    url = os.environ.get("CARDBATCH_DB", DEFAULT_DB_URL)
+    return create_app(ConsoleSettings.from_env(db_url=url))
 
 
 async def _metrics(request: Request) -> Response:

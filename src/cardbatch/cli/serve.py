@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -17,6 +18,9 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each opens its own store).", min=1, max=64)
+    ] = 1,
     db: DbOpt = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) and the web console."""
@@ -29,4 +33,11 @@ def serve_cmd(
     st = state(ctx, db)
     configure_json_logging()
     settings = ConsoleSettings.from_env(db_url=db_url(st))
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    app = create_app(settings)  # opens the store: a bad URL or schema fails here, in one line
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        return
+    app.state.store.dispose()
+    os.environ["CARDBATCH_DB"] = settings.db_url  # each worker builds its app from the environment
+    uvicorn.run("cardbatch.api.app:app_from_env", factory=True, workers=workers, host=host,
+                port=port, log_config=None, access_log=False)  # fmt: skip
