@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from cardbatch.domain.roles import Role
+from cardbatch.rules import versions
 from cardbatch.services import users
 from cardbatch.services.demo import DemoConfig, run_demo
 from cardbatch.store import Store, open_store
@@ -16,6 +19,7 @@ from cardbatch.store.tables import card_accounts
 DEMO_CUSTOMERS = 30
 DEMO_DAYS = 4
 PASSWORD = "correct horse battery"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,23 @@ def build_console_demo(db_url: str) -> ConsoleDemo:
             for role in Role
         }
         card = accounts_pair(store, report.sample_account_id)
+        load_rule_versions(store)
     finally:
         store.dispose()
     return ConsoleDemo(db_url, tokens, report.sample_account_id, card)
+
+
+RULE_FILES = (REPO / "examples" / "rules" / "standard.toml",
+              REPO / "tests" / "data" / "valid" / "rules_standard_lower_rate.toml")  # fmt: skip
+
+
+def load_rule_versions(store: Store) -> None:
+    """STD@1 and STD@2, pending, loaded by the operator (so the approver may approve them)."""
+    for n, path in enumerate(RULE_FILES):
+        with store.write() as conn:
+            text = path.read_text(encoding="utf-8")
+            effective = date(2026, 1, 1) + timedelta(days=n)
+            versions.load_version(conn, text, effective, "operator", path.name)
 
 
 def accounts_pair(store: Store, card_account_id: str) -> str:

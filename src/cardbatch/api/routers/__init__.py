@@ -8,7 +8,7 @@ endpoint-by-role test then covers it by itself (it walks the OpenAPI schema).
 
 from fastapi import APIRouter
 
-from cardbatch.api.routers import accounts, audit, health, ledger, me, runs, users
+from cardbatch.api.routers import accounts, audit, health, ledger, me, rules, runs, users
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -18,4 +18,5 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     users.router,
     runs.router,
+    rules.router,
 ]
