@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cardbatch.domain.roles import Role
 from cardbatch.rules import versions
+from cardbatch.segments.service import define_segment
 from cardbatch.services import users
 from cardbatch.services.demo import DemoConfig, run_demo
 from cardbatch.store import Store, open_store
@@ -20,6 +21,8 @@ DEMO_CUSTOMERS = 30
 DEMO_DAYS = 4
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]
+SEGMENT = "everyone"
+SCREEN_DATE = "2026-01-04"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ def build_console_demo(db_url: str) -> ConsoleDemo:
         }
         card = accounts_pair(store, report.sample_account_id)
         load_rule_versions(store)
+        with store.write() as conn:
+            define_segment(conn, SEGMENT, "credit_score >= 0", ["statement_day"], "operator")
     finally:
         store.dispose()
     return ConsoleDemo(db_url, tokens, report.sample_account_id, card)

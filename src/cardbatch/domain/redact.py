@@ -11,9 +11,13 @@ import re
 
 from cardbatch.domain.masking import mask_card, mask_phone, mask_ric
 
-_RIC_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d{16,19}(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86)?1[3-9]\d{9}(?![0-9A-Za-z])")
+# Not inside a longer word or number: no letter or digit around, and not the digits of a
+# decimal fraction ("0.0607346666666666").
+_BEFORE = r"(?<![0-9A-Za-z.])"
+_AFTER = r"(?![0-9A-Za-z]|\.\d)"
+_RIC_RE = re.compile(_BEFORE + r"\d{17}[0-9Xx]" + _AFTER)
+_CARD_RE = re.compile(_BEFORE + r"\d{16,19}" + _AFTER)
+_PHONE_RE = re.compile(_BEFORE + r"(?:\+?86)?1[3-9]\d{9}" + _AFTER)
 
 
 def redact_text(text: str) -> str:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cardbatch.domain.roles import Action, Role, allowed
-from tests.console_support import PASSWORD, ConsoleDemo
+from tests.console_support import PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
 from tests.integration.console.conftest import bearer
 
 # (method, path template, the action it performs; None = public)
@@ -30,10 +30,13 @@ API_ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/rules/versions/{code}/{number}", Action.RULES_READ),
     ("GET", "/api/rules/diff", Action.RULES_READ),
     ("POST", "/api/rules/versions/{code}/{number}/approve", Action.RULES_APPROVE),
+    ("GET", "/api/segments", Action.SEGMENTS_READ),
+    ("GET", "/api/segments/{name}/screen", Action.SEGMENTS_READ),
 ]
 # Concrete values for path templates, and queries the endpoints need.
-PATH_VALUES = {"code": "STD", "number": "1"}
-QUERIES = {"/api/rules/diff": "?left=STD@1&right=STD@2"}
+PATH_VALUES = {"code": "STD", "number": "1", "name": SEGMENT}
+QUERIES = {"/api/rules/diff": "?left=STD@1&right=STD@2",
+           "/api/segments/{name}/screen": f"?business_date={SCREEN_DATE}"}  # fmt: skip
 
 
 def concrete(template: str, demo: ConsoleDemo) -> str:

@@ -13,7 +13,7 @@ from cardbatch.domain.redact import find_personal_numbers
 from cardbatch.domain.roles import Role, sees_personal_data
 from cardbatch.store import open_store
 from cardbatch.store.tables import card_accounts, customers, deposit_accounts
-from tests.console_support import PASSWORD, ConsoleDemo
+from tests.console_support import PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
 from tests.integration.console.conftest import bearer
 from tests.integration.console.test_api_roles import sign_in
 
@@ -37,10 +37,13 @@ def _personal_values(db_url: str) -> tuple[list[str], list[str], list[str]]:
     return numbers, [p.name for p in people], visit
 
 
+SCREEN_PATH = f"/api/segments/{SEGMENT}/screen?business_date={SCREEN_DATE}&limit=1000"
+
+
 def _api_answers(client: TestClient, headers: dict[str, str], visit: list[str]) -> list[str]:
     answers = [client.get(p, headers=headers).text for p in
                ("/api/me", "/api/runs", "/api/audit/events?limit=1000", "/api/ledger/check",
-                "/api/accounts?limit=1000")]  # fmt: skip
+                "/api/accounts?limit=1000", "/api/segments", SCREEN_PATH)]  # fmt: skip
     for account_id in visit:
         for suffix in ("", "/transactions", "/statements"):
             answers.append(client.get(f"/api/accounts/{account_id}{suffix}", headers=headers).text)

@@ -20,6 +20,8 @@ def test_redact_text_masks_each_kind_in_place() -> None:
 def test_digits_inside_longer_tokens_are_left_alone() -> None:
     assert redact_text("req 13812345678901234567890") == "req 13812345678901234567890"
     assert redact_text("hash ab13812345678cd") == "hash ab13812345678cd"
+    assert redact_text("utilisation 0.060734666666666666") == "utilisation 0.060734666666666666"
+    assert redact_text("end of sentence 13812345678.") == "end of sentence 138****5678."
 
 
 def test_token_round_trip_and_constant_time_check() -> None:

@@ -8,7 +8,7 @@ endpoint-by-role test then covers it by itself (it walks the OpenAPI schema).
 
 from fastapi import APIRouter
 
-from cardbatch.api.routers import accounts, audit, health, ledger, me, rules, runs, users
+from cardbatch.api.routers import accounts, audit, health, ledger, me, rules, runs, segments, users
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -19,4 +19,5 @@ ROUTERS: list[APIRouter] = [
     users.router,
     runs.router,
     rules.router,
+    segments.router,
 ]
