@@ -65,12 +65,13 @@ def unique_resident_ids() -> None:
 
 def build_database(path: Path, accounts: int, days: int) -> float:
     """A demo bank at ``path`` unless one is there; seconds spent building."""
+    workdir = path.with_suffix(".files")
     unique_resident_ids()
     started = time.perf_counter()
     store = open_store(f"sqlite:///{path}", require_schema=False)
     try:
         upgrade(store)
-        run_demo(store, DemoConfig(customers=accounts, days=days), "bench")
+        run_demo(store, DemoConfig(customers=accounts, days=days), "bench", workdir=workdir)
     finally:
         store.dispose()
     return time.perf_counter() - started

@@ -33,12 +33,13 @@ class ConsoleDemo:
     deposit_account_id: str
 
 
-def build_console_demo(db_url: str) -> ConsoleDemo:
+def build_console_demo(db_url: str, workdir: Path) -> ConsoleDemo:
     """Migrate, run the demo, add users ``operator``, ``approver``, ``auditor``, ``admin``."""
     store = open_store(db_url, require_schema=False)
     try:
         upgrade(store)
-        report = run_demo(store, DemoConfig(customers=DEMO_CUSTOMERS, days=DEMO_DAYS), "demo")
+        config = DemoConfig(customers=DEMO_CUSTOMERS, days=DEMO_DAYS)
+        report = run_demo(store, config, "demo", workdir=workdir)
         tokens = {
             role: users.add_user(store, role.value, role.value, "demo", password=PASSWORD).token
             for role in Role

@@ -55,7 +55,7 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> 
 @pytest.fixture(scope="session")
 def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
     folder = tmp_path_factory.mktemp("live")
-    demo = build_console_demo(f"sqlite:///{folder / 'demo.db'}")
+    demo = build_console_demo(f"sqlite:///{folder / 'demo.db'}", folder / "demo-files")
     port = _free_port()
     log_path = folder / "server.log"
     with log_path.open("wb") as log:

@@ -43,7 +43,7 @@ class AdvancingRun:
 
 @pytest.fixture
 def runs_server(tmp_path: Path) -> Iterator[tuple[str, AdvancingRun]]:
-    demo = build_console_demo(f"sqlite:///{tmp_path / 'runs.db'}")
+    demo = build_console_demo(f"sqlite:///{tmp_path / 'runs.db'}", tmp_path / "demo-files")
     run = AdvancingRun()
     runs_view.plug_runs_feed(run.feed)
     with socket.socket() as s:

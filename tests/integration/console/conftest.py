@@ -21,7 +21,7 @@ from tests.console_support import ConsoleDemo, build_console_demo
 @pytest.fixture(scope="session")
 def console_demo(tmp_path_factory: pytest.TempPathFactory) -> ConsoleDemo:
     path: Path = tmp_path_factory.mktemp("console") / "demo.db"
-    return build_console_demo(f"sqlite:///{path}")
+    return build_console_demo(f"sqlite:///{path}", path.parent / "demo-files")
 
 
 @pytest.fixture(scope="session")
