@@ -7,10 +7,19 @@ from typing import Annotated
 
 import typer
 
-from cardbatch.cli import action, applications, cards, db, demo, ingest, ledger, paybatch
-from cardbatch.cli import db, demo, ingest, ledger
-from cardbatch.cli import audit, db, demo, ledger, serve, users
-from cardbatch.cli import audit, db, demo, ingest, ledger, serve, users
+from cardbatch.cli import (
+    action,
+    applications,
+    audit,
+    cards,
+    db,
+    demo,
+    ingest,
+    ledger,
+    paybatch,
+    serve,
+    users,
+)
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err

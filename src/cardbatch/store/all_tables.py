@@ -5,17 +5,7 @@ the test that compares the migrations with the code.
 """
 
 import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
-from cardbatch.store import tables, tables_apps, tables_paybatch, tables_rules
+from cardbatch.store import tables, tables_apps, tables_console, tables_paybatch, tables_rules
 from cardbatch.store.tables import metadata
 
-__all__ = ["metadata", "tables", "tables_apps", "tables_paybatch", "tables_rules"]
-__all__ = ["metadata", "tables", "tables_rules"]
-from cardbatch.store import tables, tables_console
-from cardbatch.store.tables import metadata
-
-__all__ = ["metadata", "tables", "tables_console"]
-from cardbatch.store import tables, tables_rules
-from cardbatch.store import tables, tables_console, tables_rules
-from cardbatch.store.tables import metadata
-
-__all__ = ["metadata", "tables", "tables_console", "tables_rules"]
+__all__ = ["metadata", "tables", "tables_apps", "tables_console", "tables_paybatch", "tables_rules"]
