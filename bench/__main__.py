@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("cycle_kernels", ["--accounts", "200000", "--reference-sample", "1000"]),
     ("import_customers", ["--rows", "1000000", "--backend", "sqlite"]),
     ("payroll", ["--rows", "100000"]),
+    ("api_load", ["--accounts", "5000", "--clients", "50", "--requests", "5000"]),
 ]
 SIZE_FLAGS = ("--entries", "--rows", "--accounts", "--customers")
 

@@ -12,6 +12,8 @@ from cardbatch.cli import (
     applications,
     cards,
     date,
+    audit,
+    cards,
     db,
     demo,
     ingest,
@@ -19,6 +21,9 @@ from cardbatch.cli import (
     night,
     paybatch,
     run,
+    paybatch,
+    serve,
+    users,
 )
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
@@ -69,6 +74,9 @@ ingest.register(app)
 app.add_typer(applications.app, name="applications")
 app.add_typer(cards.app, name="cards")
 app.add_typer(action.app, name="action")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+serve.register(app)
 
 
 def main() -> None:

@@ -9,3 +9,7 @@ from cardbatch.store import tables, tables_apps, tables_engine, tables_paybatch,
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_apps", "tables_engine", "tables_paybatch", "tables_rules"]
+from cardbatch.store import tables, tables_apps, tables_console, tables_paybatch, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_apps", "tables_console", "tables_paybatch", "tables_rules"]

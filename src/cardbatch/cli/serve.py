@@ -1,0 +1,43 @@
+"""``cardbatch serve``: the API and web console under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from cardbatch.cli.common import DbOpt, db_url, state
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve")(serve_cmd)
+
+
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each opens its own store).", min=1, max=64)
+    ] = 1,
+    db: DbOpt = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs) and the web console."""
+    import uvicorn
+
+    from cardbatch.api.app import create_app
+    from cardbatch.api.settings import ConsoleSettings
+    from cardbatch.logs import configure_json_logging
+
+    st = state(ctx, db)
+    configure_json_logging()
+    settings = ConsoleSettings.from_env(db_url=db_url(st))
+    app = create_app(settings)  # opens the store: a bad URL or schema fails here, in one line
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+        return
+    app.state.store.dispose()
+    os.environ["CARDBATCH_DB"] = settings.db_url  # each worker builds its app from the environment
+    uvicorn.run("cardbatch.api.app:app_from_env", factory=True, workers=workers, host=host,
+                port=port, log_config=None, access_log=False)  # fmt: skip
