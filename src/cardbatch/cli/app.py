@@ -10,6 +10,7 @@ import typer
 from cardbatch.cli import db, demo, ledger
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
+from cardbatch.cli import date, db, demo, ledger, night, run
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError
@@ -45,6 +46,9 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(ledger.account_app, name="account")
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(segment_cli.app, name="segment")
+app.add_typer(run.app, name="run")
+app.add_typer(date.app, name="date")
+app.add_typer(night.app, name="night")
 demo.register(app)
 
 

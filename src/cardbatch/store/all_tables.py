@@ -5,6 +5,8 @@ the test that compares the migrations with the code.
 """
 
 from cardbatch.store import tables, tables_rules
+import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
+from cardbatch.store import tables
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_rules"]
