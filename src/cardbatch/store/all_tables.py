@@ -4,9 +4,8 @@ Import this (not ``tables``) where the whole schema matters: migrations and
 the test that compares the migrations with the code.
 """
 
-from cardbatch.store import tables, tables_rules
 import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
-from cardbatch.store import tables
+from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_rules"]
