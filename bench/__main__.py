@@ -20,6 +20,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("ledger_post", ["--entries", "200000", "--backend", "sqlite"]),
     ("ledger_post", ["--entries", "200000", "--backend", "postgresql"]),
     ("screening", ["--accounts", "1000000"]),
+    ("cycle_kernels", ["--accounts", "200000", "--reference-sample", "1000"]),
 ]
 SIZE_FLAGS = ("--entries", "--rows", "--accounts", "--customers")
 

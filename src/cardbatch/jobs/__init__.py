@@ -1,1 +1,1 @@
-"""Batch businesses on the engine, one module per job; each registers itself at import."""
+"""Batch businesses on the engine, one module per job, over whole partitions of accounts."""
