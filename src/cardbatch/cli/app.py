@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cardbatch.cli import date, db, demo, ledger, night, run
+from cardbatch.cli import cycle, date, db, demo, ledger, night, run
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
@@ -48,6 +48,8 @@ app.add_typer(segment_cli.app, name="segment")
 app.add_typer(run.app, name="run")
 app.add_typer(date.app, name="date")
 app.add_typer(night.app, name="night")
+app.add_typer(cycle.app, name="cycle")
+app.add_typer(cycle.statement_app, name="statement")
 demo.register(app)
 
 

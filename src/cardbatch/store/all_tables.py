@@ -4,6 +4,7 @@ Import this (not ``tables``) where the whole schema matters: migrations and
 the test that compares the migrations with the code.
 """
 
+import cardbatch.store.tables_cycle  # card cycle tables
 import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
 from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
