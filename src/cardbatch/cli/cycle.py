@@ -68,7 +68,9 @@ def run_cmd(
                 tallies = " ".join(
                     f"{s.name}={s.items_succeeded}/{s.items_total}" for s in d.report.steps
                 )
-            out.print(f"{d.business_date}: {d.status} {d.run_id or ''} {tallies}", markup=False)
+            reason = f" ({d.report.reason})" if d.report is not None and d.report.reason else ""
+            line = f"{d.business_date}: {d.status} {d.run_id or ''} {tallies}{reason}"
+            out.print(line, markup=False)
     if any(d.status not in ("completed", "already_completed") for d in done):
         raise typer.Exit(EXIT_FOUND_WRONG)
 

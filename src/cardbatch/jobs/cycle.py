@@ -16,7 +16,9 @@ date and kind, and a rerun never posts twice):
    (``delinquency_as_of``), with a history row whenever the bucket or class changes.
 
 Product terms come from the rule version in force on the business date; a product
-without an approved version fails the run with a message saying so.
+with rule versions but none approved and in force fails the run with a message
+saying so. Accounts of a product that has no rule set loaded at all are not in
+the cycle: their statement items are skipped with reason ``no_rules``.
 """
 
 from __future__ import annotations
@@ -258,7 +260,11 @@ def list_statements(conn: Connection, ctx: JobContext) -> list[Item]:
         if is_statement_date(day, row["statement_day"])
         and (row["opened_on"] is None or row["opened_on"] <= day)
     ]
-    _with_terms(conn, card.filter(pl.col("account_id").is_in(chosen)), day, {})
+    configured = io.configured_products(conn)
+    ruled = card.filter(
+        pl.col("account_id").is_in(chosen) & pl.col("product_code").is_in(sorted(configured))
+    )
+    _with_terms(conn, ruled, day, {})
     return _items(chosen, "statement")
 
 
@@ -267,7 +273,10 @@ def process_statements(
 ) -> list[ItemOutcome]:
     day = ctx.business_date
     ids = [_key(i) for i in chunk]
-    card = io.cards(conn, ids)
+    configured = io.configured_products(conn)
+    every_card = io.cards(conn, ids)
+    unruled = every_card.filter(~pl.col("product_code").is_in(sorted(configured)))
+    card = every_card.filter(pl.col("product_code").is_in(sorted(configured)))
     known = set(io.states(conn, ids)["account_id"].to_list())
     io.insert_states(conn, [io.initial_state(r, day) for r in card.iter_rows(named=True)
                             if r["account_id"] not in known])  # fmt: skip
@@ -278,6 +287,10 @@ def process_statements(
     for (code,), group in due.group_by(["product_code"]):
         terms, label = io.terms_in_force(conn, str(code), day, cache)
         results.update(_state_accounts(conn, ctx, group, card, terms, label))
+    for row in unruled.iter_rows(named=True):
+        message = f"product {row['product_code']} has no rule set loaded: not in the cycle"
+        results[row["account_id"]] = skipped(Item(f"{row['account_id']}:statement"), "no_rules",
+                                             message)  # fmt: skip
     outcomes = []
     for item in chunk:
         found = results.get(_key(item))

@@ -22,6 +22,7 @@ from cardbatch.rules.versions import version_in_force
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
 from cardbatch.store.tables_cycle import CARD_COMPONENT_NAMES, cycle_accounts, cycle_lots
+from cardbatch.store.tables_rules import rule_versions
 
 # Ledger entry kinds that are transactions of a period, as the kernels name them.
 # Interest and late fees are not: the kernels compute them from the period's facts.
@@ -68,6 +69,12 @@ def terms_in_force(
         cache[key] = (ProductTerms(**fields), version.label)
     found: tuple[ProductTerms, str] = cache[key]
     return found
+
+
+def configured_products(conn: Connection) -> set[str]:
+    """Products with at least one rule version loaded (approved or not)."""
+    query = select(rule_versions.c.product_code).distinct()
+    return {str(code) for code in conn.execute(query).scalars()}
 
 
 def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
