@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
-import pytest
-
+from cardbatch.jobs.post_transactions import transaction_file, write_transaction_file
 from cardbatch.store import open_store
 from cardbatch.store.migrate import upgrade
 from tests.e2e.cli import cli_json, run_cli
@@ -88,8 +88,7 @@ def test_o1_no_payment_interest_and_late_fee(db_url: str) -> None:
     assert [(f["date"], f["amount_fen"]) for f in fees] == [("2024-04-27", 1000)]
 
 
-@pytest.mark.parametrize("mode", ["full_balance"])
-def test_explain_names_rule_version_and_days(sqlite_url: str, mode: str) -> None:
+def test_explain_names_rule_version_and_days(sqlite_url: str) -> None:
     card = _bank(sqlite_url)
     _set_date(sqlite_url, "2024-03-19")
     _cycle_through(sqlite_url, "2024-05-05")
@@ -98,4 +97,29 @@ def test_explain_names_rule_version_and_days(sqlite_url: str, mode: str) -> None
     assert texts[0] == "rule version STD@1"
     assert any("18.50" in t for t in texts), texts
     assert any("late fee" in t for t in texts), texts
-    assert mode == "full_balance"
+
+
+def test_o1_through_the_night_from_transaction_files(db_url: str, tmp_path: Path) -> None:
+    """The switch's files for every date, `night run` (post-transactions, then card-cycle)."""
+    store = open_store(db_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, STANDARD, date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
+    store.dispose()
+    inbox = tmp_path / "inbox"
+    lines = {
+        date(2024, 3, 30): [("T1", card, "purchase", "1000.00", "2024-03-30", "shop")],
+        date(2024, 4, 23): [("T2", card, "payment", "100.00", "2024-04-23", "counter")],
+    }
+    day = date(2024, 3, 20)
+    while day <= date(2024, 5, 5):
+        write_transaction_file(transaction_file(inbox, day), lines.get(day, []))
+        day += timedelta(days=1)
+    _set_date(db_url, "2024-03-19")
+    night = run_cli("--db", db_url, "night", "run", "--through", "2024-05-05",
+                    "--inbox", str(inbox), "--out", str(tmp_path / "out"))  # fmt: skip
+    assert night.returncode == 0, night.stdout + night.stderr
+    assert "card-cycle: completed" in night.stdout
+    assert cli_json("--db", db_url, "ledger", "check")["balanced"] is True
+    may = _statement(db_url, card, "2024-05-05")
+    assert (may["interest_fen"], may["payments_fen"], may["late_fee_fen"]) == (1785, 10_000, 0)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from cardbatch.engine import RunRequest, get_job, run_job
+from cardbatch.engine.settings import load_settings
+from cardbatch.services import ledger
 from cardbatch.store import Store, open_store
 from cardbatch.store.migrate import upgrade
-from cardbatch.store.tables import journal_entries, postings
+from cardbatch.store.tables import balances, journal_entries, postings
 from tests.e2e.cycle.bank import (
     EXAMPLE,
     cycle_through,
@@ -220,4 +223,25 @@ def test_dry_run_reports_and_writes_nothing(db_url: str) -> None:
     real = cycle_through(store, D(2024, 4, 5))[-1]
     assert real.status == "completed"
     assert statement(store, card, D(2024, 4, 5))["closing_balance_fen"] == 100_000
+    store.dispose()
+
+
+def test_rerun_posts_nothing_twice_and_statement_matches_ledger(db_url: str) -> None:
+    store = _store(db_url)
+    card = _one_purchase(store)
+    post(store, "cash", card, "cash_advance", 20_000, D(2024, 3, 25))
+    cycle_through(store, D(2024, 4, 5))
+    closing = statement(store, card, D(2024, 4, 5))["closing_balance_fen"]
+    with store.read() as conn:
+        owed = conn.execute(
+            select(func.sum(balances.c.balance_fen)).where(balances.c.account_id == card)
+        ).scalar_one()
+    assert closing == owed == 120_000 + 20_000 * 12 * 5 // 10_000  # cash interest 12 days
+    entries_before = dump(store)["journal_entries"]
+    request = RunRequest(get_job("card-cycle"), D(2024, 4, 5), {}, "tester", load_settings(),
+                         rerun=True)  # fmt: skip
+    again = run_job(store, request)
+    assert again.status == "completed"
+    assert dump(store)["journal_entries"] == entries_before
+    assert ledger.check(store).balanced
     store.dispose()
