@@ -19,7 +19,9 @@ from cardbatch.cli.common import (
     store_for,
 )
 from cardbatch.cli.run import DryRunOpt, engine_errors, parse_day, settings_for
+from cardbatch.domain.cycle.instalments import InstalmentError
 from cardbatch.engine.calendar import CalendarError
+from cardbatch.jobs.cycle_instalments import InstalmentRefused, convert_to_instalments
 from cardbatch.jobs.cycle_service import (
     CycleError,
     account_status,
@@ -28,7 +30,8 @@ from cardbatch.jobs.cycle_service import (
     run_cycle,
     statement_of,
 )
-from cardbatch.money import format_fen
+from cardbatch.money import format_fen, parse_rate, parse_yuan
+from cardbatch.services.actor import utc_now
 
 app = typer.Typer(help="The nightly card cycle.", no_args_is_help=True)
 statement_app = typer.Typer(help="Card statements.", no_args_is_help=True)
@@ -185,3 +188,41 @@ def status_cmd(
     for a in found["autopay_attempts"]:
         out.print(f"  autopay {a['attempt_date']} {a['status']} {format_fen(a['amount_fen'])} "
                   f"{a['reason_code'] or ''}", markup=False)  # fmt: skip
+
+
+@app.command("instalment")
+def instalment_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    amount: Annotated[str, typer.Option("--amount", help="Amount to convert, in yuan.")],
+    months: Annotated[int, typer.Option("--months", help="3, 6, 9, 12, 18, 24 or 36.")],
+    day: Annotated[str, typer.Option("--date", help="Business date of the conversion.")],
+    fee_percent: Annotated[
+        str, typer.Option("--fee-percent", help="Monthly fee, percent of the principal.")
+    ] = "0",
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Convert an amount of the card's purchases into monthly instalments (账单分期)."""
+    st = state(ctx, db, json_, as_)
+    try:
+        amount_fen = parse_yuan(amount)
+        percent = parse_rate(fee_percent)
+    except ValueError as exc:
+        fail(f"--amount/--fee-percent: {exc}")
+    store = store_for(st)
+    try:
+        with store.write() as conn:
+            done = convert_to_instalments(conn, account, amount_fen, months, percent,
+                                          parse_day(day), actor_for(st), utc_now())  # fmt: skip
+    except (InstalmentRefused, InstalmentError) as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(done)
+    else:
+        out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} in {done.instalments} "
+                  f"instalments, fee {format_fen(done.fee_fen)}, first billed "
+                  f"{done.first_bill_date}", markup=False)  # fmt: skip

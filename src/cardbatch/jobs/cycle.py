@@ -37,6 +37,7 @@ from cardbatch.domain.product import COMPONENTS, ProductTerms
 from cardbatch.engine.job import Item, ItemOutcome, Job, JobContext, Step, skipped, succeeded
 from cardbatch.engine.registry import register
 from cardbatch.jobs import cycle_io as io
+from cardbatch.jobs.cycle_instalments import billing
 from cardbatch.jobs.cycle_kernels import (
     allocate_payments,
     autopay_decisions,
@@ -310,8 +311,15 @@ def _state_accounts(
     ids = group["account_id"].to_list()
     index = {a: n for n, a in enumerate(ids)}
     to_int = pl.col("account_id").replace_strict(index, return_dtype=pl.Int64)
-    accounts = group.join(card.select("account_id", "statement_day", "credit_limit_fen"),
-                          on="account_id").sort("account_id")  # fmt: skip
+    billed = billing(conn, ids, day)
+    instalment_columns = [c for c in billed.columns if c != "account_id"]
+    accounts = (
+        group.drop(instalment_columns)
+        .join(card.select("account_id", "statement_day", "credit_limit_fen"), on="account_id")
+        .join(billed, on="account_id", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in instalment_columns)
+        .sort("account_id")
+    )
     lots = io.lots(conn, ids)
     txns = io.activity(conn, ids, group["period_start"].min(), day).join(
         group.select("account_id", "period_start"), on="account_id"
@@ -331,15 +339,30 @@ def _state_accounts(
         _store_statement(conn, ctx, row, nxt, inputs, label)
         item = Item(f"{account_id}:statement", account_id)
         interest_fen = int(row["interest_fen"])
-        entry = None
-        if interest_fen > 0:
-            entry = transfer(ctx.entry_key(item.key), day, EntryKind.INTEREST,
-                             (account_id, Component.INTEREST),
-                             (GL.INTEREST_INCOME, Component.BALANCE), interest_fen,
-                             f"interest to {day}", run_id=ctx.run_id)  # fmt: skip
+        fee_fen = int(accounts.filter(pl.col("account_id") == account_id)["instalment_fee_fen"][0])
+        entry = _statement_entry(ctx.entry_key(item.key), ctx, account_id, interest_fen, fee_fen)
         outcomes[account_id] = succeeded(item, entry, interest_fen, tally="statement")
     del index
     return outcomes
+
+
+def _statement_entry(
+    key: str, ctx: JobContext, account_id: str, interest_fen: int, fee_fen: int
+) -> JournalEntry | None:
+    """The statement date's charges: interest, and the instalment fee billed."""
+    postings: list[Posting] = []
+    if interest_fen > 0:
+        postings += [Posting(account_id, Component.INTEREST, interest_fen),
+                     Posting(GL.INTEREST_INCOME, Component.BALANCE, -interest_fen)]  # fmt: skip
+    if fee_fen > 0:
+        postings += [Posting(account_id, Component.FEE, fee_fen),
+                     Posting(GL.FEE_INCOME, Component.BALANCE, -fee_fen)]  # fmt: skip
+    if not postings:
+        return None
+    kind = EntryKind.INTEREST if fee_fen == 0 else "statement"
+    return JournalEntry(key, ctx.business_date, kind, tuple(postings),
+                        f"interest and instalment fee to {ctx.business_date}",
+                        run_id=ctx.run_id)  # fmt: skip
 
 
 def _inputs_json(

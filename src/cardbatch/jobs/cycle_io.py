@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 
 from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
@@ -35,6 +35,7 @@ KERNEL_KIND: dict[str, str] = {
     EntryKind.SWEEP: "payment",
     EntryKind.REFUND: "credit",
     EntryKind.WAIVER: "credit",
+    EntryKind.INSTALMENT: "credit",  # a conversion: the amount leaves the purchases
 }
 STATE_COLUMNS: tuple[str, ...] = (
     "period_start",
@@ -182,8 +183,9 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
     """
     je, p = journal_entries.c, postings_t.c
     amount = func.sum(p.amount_fen)
+    credited = func.sum(case((p.amount_fen < 0, -p.amount_fen), else_=0))
     query = (
-        select(p.account_id, je.business_date, je.entry_id, je.kind, amount)
+        select(p.account_id, je.business_date, je.entry_id, je.kind, amount, credited)
         .join(journal_entries, je.entry_id == p.entry_id)
         .where(
             p.account_id.in_(list(account_ids)),
@@ -194,9 +196,9 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
         .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
     )
     rows = [
-        (a, d, int(e), KERNEL_KIND[k], abs(int(s)))
-        for a, d, e, k, s in conn.execute(query)
-        if int(s) != 0
+        (a, d, int(e), KERNEL_KIND[k], int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
+        for a, d, e, k, s, c in conn.execute(query)
+        if int(s) != 0 or (k == EntryKind.INSTALMENT and int(c) != 0)
     ]
     schema = {
         "account_id": pl.Utf8,

@@ -10,7 +10,9 @@
   the lines of the period are the ledger's entries of the account from
   ``period_start`` to ``statement_date``;
 - ``delinquency_history``: one row per account and date whose bucket or class changed;
-- ``autopay_attempts``: every auto-repayment attempt, debited or declined with a reason code.
+- ``autopay_attempts``: every auto-repayment attempt, debited or declined with a reason code;
+- ``instalment_plans`` and ``instalment_lines``: amounts converted into monthly instalments
+  (账单分期) and the principal and fee billed on each statement date.
 """
 
 from __future__ import annotations
@@ -134,4 +136,29 @@ autopay_attempts = Table(
     Column("run_id", String(64), nullable=False),
     UniqueConstraint("account_id", "attempt_date"),
     Index("ix_autopay_attempts_attempt_date", "attempt_date"),
+)
+
+instalment_plans = Table(
+    "instalment_plans",
+    metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("converted_on", Date, nullable=False),
+    Column("principal_fen", BigInteger, nullable=False),
+    Column("instalments", Integer, nullable=False),
+    Column("monthly_fee_percent", String(16), nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("entry_key", String(200), nullable=False),
+)
+
+instalment_lines = Table(
+    "instalment_lines",
+    metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("account_id", String(40), nullable=False),
+    Column("bill_date", Date, nullable=False),
+    Column("principal_fen", BigInteger, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Index("ix_instalment_lines_account_id_bill_date", "account_id", "bill_date"),
 )

@@ -76,3 +76,39 @@ def test_product_without_approved_rules_fails_clearly(sqlite_url: str) -> None:
     assert "product STD has no approved rule version in force on 2024-05-05" in (
         done.stdout + done.stderr
     )
+
+
+def test_cycle_dry_run_reports_and_writes_nothing(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
+    post(store, "p1", card, "purchase", 100_000, date(2024, 3, 30))
+    store.dispose()
+    assert run_cli("--db", sqlite_url, "date", "set", "2024-03-19").returncode == 0
+    assert run_cli("--db", sqlite_url, "cycle", "run", "--through", "2024-04-04").returncode == 0
+    rehearsal = cli_json("--db", sqlite_url, "cycle", "run", "--through", "2024-04-05",
+                         "--dry-run")  # fmt: skip
+    last = rehearsal["dates"][-1]
+    assert rehearsal["dry_run"] is True and last["business_date"] == "2024-04-05"
+    steps = {s["name"]: s for s in last["report"]["steps"]}
+    assert steps["statement"]["items_succeeded"] == 1
+    missing = run_cli("--db", sqlite_url, "statement", "show", card, "--date", "2024-04-05")
+    assert missing.returncode == 1
+
+
+def test_instalment_conversion_command(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 10))
+    post(store, "p1", card, "purchase", 120_000, date(2024, 3, 12))
+    store.dispose()
+    args = ("--db", sqlite_url, "cycle", "instalment", card, "--amount", "1200.00")
+    plan = cli_json(*args, "--months", "6", "--fee-percent", "0.6", "--date", "2024-03-12")
+    assert plan["plan_id"] == f"{card}:1"
+    assert plan["fee_fen"] == 4320  # 0.6 % x 1,200.00 x 6 months
+    assert plan["first_bill_date"] == "2024-04-05"
+    refused = run_cli(*args, "--months", "5", "--date", "2024-03-12")
+    assert refused.returncode == 1
+    assert "instalment count must be one of" in refused.stderr
+    assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True

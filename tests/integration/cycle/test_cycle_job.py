@@ -4,13 +4,16 @@ waiver, allocation switch, two rule versions, auto-repayment and dry run."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from cardbatch.engine import RunRequest, get_job, run_job
 from cardbatch.engine.settings import load_settings
+from cardbatch.jobs.cycle_instalments import convert_to_instalments
 from cardbatch.services import ledger
+from cardbatch.services.actor import utc_now
 from cardbatch.store import Store, open_store
 from cardbatch.store.migrate import upgrade
 from cardbatch.store.tables import balances, journal_entries, postings
@@ -42,12 +45,17 @@ def _store(url: str, rules_text: str = STANDARD) -> Store:
 
 
 def _o3_card(store: Store) -> str:
-    """General 8,000.00 (cash 4,520.00 bearing 45.20 of interest), fees 530.00."""
+    """General 8,000.00 (cash 4,520.00 bearing 45.20 of interest), instalment 500.00 of a
+    1,500.00 purchase converted into 3 months, fees 30.00."""
     (card,) = open_cards(store, statement_day=5, opened_on=D(2024, 3, 10))
+    post(store, "buy0", card, "purchase", 150_000, D(2024, 3, 12))
+    with store.write() as conn:
+        plan = convert_to_instalments(conn, card, 150_000, 3, Decimal("0"), D(2024, 3, 12),
+                                      "tester", utc_now())  # fmt: skip
+    assert plan.first_bill_date == D(2024, 4, 5)
     post(store, "cash1", card, "cash_advance", 452_000, D(2024, 3, 17))
     post(store, "buy1", card, "purchase", 348_000, D(2024, 3, 30))
     fee(store, "f1", card, 3_000, D(2024, 3, 30))
-    fee(store, "f2", card, 50_000, D(2024, 3, 30))
     return card
 
 
@@ -57,11 +65,23 @@ def test_o3_minimum_and_late_fee(db_url: str, paid_fen: int, late_fee_fen: int) 
     card = _o3_card(store)
     cycle_through(store, D(2024, 4, 5))
     april = statement(store, card, D(2024, 4, 5))
-    assert april["interest_fen"] == 4520
+    assert (april["interest_fen"], april["instalment_fen"], april["fees_fen"]) == (
+        4520,
+        50_000,
+        3_000,
+    )
+    assert (april["purchases_fen"], april["cash_fen"], april["credits_fen"]) == (
+        498_000,
+        452_000,
+        150_000,
+    )
     assert april["minimum_payment_fen"] == 137_520
+    assert april["unbilled_instalment_fen"] == 100_000
     post(store, "pay1", card, "payment", paid_fen, D(2024, 4, 20))
     cycle_through(store, D(2024, 5, 5))
-    assert statement(store, card, D(2024, 5, 5))["late_fee_fen"] == late_fee_fen
+    may = statement(store, card, D(2024, 5, 5))
+    assert may["late_fee_fen"] == late_fee_fen
+    assert (may["instalment_fen"], may["unbilled_instalment_fen"]) == (50_000, 50_000)
     store.dispose()
 
 

@@ -14,7 +14,15 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-TABLES = ("delinquency_history", "statements", "cycle_lots", "cycle_accounts", "autopay_attempts")
+TABLES = (
+    "instalment_plans",
+    "instalment_lines",
+    "delinquency_history",
+    "statements",
+    "cycle_lots",
+    "cycle_accounts",
+    "autopay_attempts",
+)
 
 
 def upgrade() -> None:
@@ -124,8 +132,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_id", "statement_date", name=op.f("pk_statements")),
     )
 
+    op.create_table(
+        "instalment_lines",
+        sa.Column("plan_id", sa.String(length=64), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("bill_date", sa.Date(), nullable=False),
+        sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("fee_fen", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("plan_id", "number", name=op.f("pk_instalment_lines")),
+    )
+    op.create_index(
+        "ix_instalment_lines_account_id_bill_date",
+        "instalment_lines",
+        ["account_id", "bill_date"],
+        unique=False,
+    )
+    op.create_table(
+        "instalment_plans",
+        sa.Column("plan_id", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("converted_on", sa.Date(), nullable=False),
+        sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("instalments", sa.Integer(), nullable=False),
+        sa.Column("monthly_fee_percent", sa.String(length=16), nullable=False),
+        sa.Column("fee_fen", sa.BigInteger(), nullable=False),
+        sa.Column("entry_key", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("plan_id", name=op.f("pk_instalment_plans")),
+    )
+
 
 def downgrade() -> None:
     op.drop_index("ix_autopay_attempts_attempt_date", table_name="autopay_attempts")
+    op.drop_index("ix_instalment_lines_account_id_bill_date", table_name="instalment_lines")
     for name in TABLES:
         op.drop_table(name)
