@@ -180,11 +180,14 @@ def status_cmd(
         emit_json(found)
         return
     for key, value in found.items():
-        if key not in ("delinquency_history", "autopay_attempts"):
+        if key not in ("delinquency_history", "autopay_attempts", "status_actions"):
             out.print(f"{key}: {value}", markup=False)
     for h in found["delinquency_history"]:
         out.print(f"  {h['business_date']} DPD {h['dpd']} {h['previous_bucket']} -> {h['bucket']} "
                   f"{h['five_category']}", markup=False)  # fmt: skip
+    for c in found["status_actions"]:
+        out.print(f"  {c['business_date']} status {c['from_status']} -> {c['to_status']}: "
+                  f"{c['reason']}", markup=False)  # fmt: skip
     for a in found["autopay_attempts"]:
         out.print(f"  autopay {a['attempt_date']} {a['status']} {format_fen(a['amount_fen'])} "
                   f"{a['reason_code'] or ''}", markup=False)  # fmt: skip

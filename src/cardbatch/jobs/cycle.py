@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from cardbatch.domain.cycle.dates import is_statement_date
 from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry, Posting, transfer
@@ -45,11 +45,14 @@ from cardbatch.jobs.cycle_kernels import (
     late_fees_on,
     run_period,
 )
+from cardbatch.rules.model import DelinquencySection
+from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import (
     STATEMENT_AMOUNTS,
     autopay_attempts,
     delinquency_history,
     statements,
+    status_actions,
 )
 
 JOB_NAME = "card-cycle"
@@ -439,12 +442,68 @@ def process_delinquency(
         now = delinquency_as_of(group, day, terms)
         for row in group.join(now, on="account_id", suffix="_now").to_dicts():
             found[row["account_id"]] = row
+    card_status = dict(io.cards(conn, ids).select("account_id", "status").iter_rows())
+    by_cycle = _statuses_set_by_cycle(conn, ids)
     outcomes = []
     for item in chunk:
         row = found[_key(item)]
         _record_delinquency(conn, ctx, row)
+        actions = io.actions_in_force(conn, row["product_code"], day, cache)
+        current = card_status.get(row["account_id"], "active")
+        change = status_action(current, by_cycle.get(row["account_id"]), row["dpd_now"],
+                               row["bucket_now"], actions)  # fmt: skip
+        if change is not None:
+            _apply_status(conn, ctx, row["account_id"], current, *change)
         outcomes.append(succeeded(item, None, 0, tally=row["bucket_now"]))
     return outcomes
+
+
+def status_action(
+    current: str, set_by_cycle: str | None, dpd: int, bucket: str, actions: DelinquencySection
+) -> tuple[str, str] | None:
+    """The card status the product's delinquency settings call for, and why (None: keep)."""
+    if current in CLOSED_STATUSES:
+        return None
+    target, reason = "active", f"bucket {bucket}: below the status action buckets"
+    if actions.block_from_bucket is not None and bucket >= actions.block_from_bucket:
+        target, reason = (
+            "blocked",
+            f"bucket {bucket} >= block_from_bucket {actions.block_from_bucket}",
+        )
+    if actions.freeze_from_bucket is not None and bucket >= actions.freeze_from_bucket:
+        target, reason = (
+            "frozen",
+            f"bucket {bucket} >= freeze_from_bucket {actions.freeze_from_bucket}",
+        )
+    if actions.charge_off_dpd is not None and dpd >= actions.charge_off_dpd:
+        target, reason = "charged_off", f"DPD {dpd} >= charge_off_dpd {actions.charge_off_dpd}"
+    if target == current or (target == "active" and set_by_cycle != current):
+        return None  # restore only a status the cycle itself set
+    return target, reason
+
+
+def _statuses_set_by_cycle(conn: Connection, ids: Sequence[str]) -> dict[str, str]:
+    a = status_actions.c
+    query = (
+        select(a.account_id, a.to_status)
+        .where(a.account_id.in_(list(ids)))
+        .order_by(a.business_date)
+    )
+    return {account_id: status for account_id, status in conn.execute(query)}
+
+
+def _apply_status(
+    conn: Connection, ctx: JobContext, account_id: str, current: str, target: str, reason: str
+) -> None:
+    conn.execute(
+        update(card_accounts)
+        .where(card_accounts.c.account_id == account_id)
+        .values(status=target, updated_at=ctx.now, updated_by=ctx.actor)
+    )
+    conn.execute(insert(status_actions), [{
+        "account_id": account_id, "business_date": ctx.business_date, "from_status": current,
+        "to_status": target, "reason": reason, "run_id": ctx.run_id,
+    }])  # fmt: skip
 
 
 def _record_delinquency(conn: Connection, ctx: JobContext, row: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
 from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
+from cardbatch.rules.model import DelinquencySection
 from cardbatch.rules.versions import version_in_force
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
@@ -58,6 +59,20 @@ def terms_in_force(
     conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
 ) -> tuple[ProductTerms, str]:
     """The product terms of the rule version in force on ``day`` and its label."""
+    terms, label, _ = _in_force(conn, product_code, day, cache)
+    return terms, label
+
+
+def actions_in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> DelinquencySection:
+    """The product's delinquency settings in force on ``day`` (status actions by bucket)."""
+    return _in_force(conn, product_code, day, cache)[2]
+
+
+def _in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> tuple[ProductTerms, str, DelinquencySection]:
     key = (product_code, day)
     if key not in cache:
         version = version_in_force(conn, product_code, day)
@@ -66,9 +81,10 @@ def terms_in_force(
                 f"product {product_code} has no approved rule version in force on {day}: "
                 "load one with `cardbatch rules load` and approve it as a second user"
             )
-        fields: dict[str, Any] = dict(version.rules().terms_fields())
-        cache[key] = (ProductTerms(**fields), version.label)
-    found: tuple[ProductTerms, str] = cache[key]
+        rules = version.rules()
+        fields: dict[str, Any] = dict(rules.terms_fields())
+        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency)
+    found: tuple[ProductTerms, str, DelinquencySection] = cache[key]
     return found
 
 

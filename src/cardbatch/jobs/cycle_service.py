@@ -39,6 +39,7 @@ from cardbatch.store.tables_cycle import (
     cycle_accounts,
     delinquency_history,
     statements,
+    status_actions,
 )
 
 STATEMENT_KEYS: tuple[str, ...] = ("account_id", "statement_date", "due_date", *STATEMENT_AMOUNTS)
@@ -214,7 +215,14 @@ def account_status(conn: Connection, account_id: str) -> dict[str, Any]:
         .where(a.account_id == account_id)
         .order_by(a.attempt_date)
     ).mappings()  # fmt: skip
+    s = status_actions.c
+    changes = conn.execute(
+        select(s.business_date, s.from_status, s.to_status, s.reason)
+        .where(s.account_id == account_id)
+        .order_by(s.business_date)
+    ).mappings()
     found: dict[str, Any] = dict(row)
+    found["status_actions"] = [dict(r) for r in changes]
     found["delinquency_history"] = [dict(r) for r in history]
     found["autopay_attempts"] = [dict(r) for r in attempts]
     return found

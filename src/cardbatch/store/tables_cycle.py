@@ -12,7 +12,8 @@
 - ``delinquency_history``: one row per account and date whose bucket or class changed;
 - ``autopay_attempts``: every auto-repayment attempt, debited or declined with a reason code;
 - ``instalment_plans`` and ``instalment_lines``: amounts converted into monthly instalments
-  (账单分期) and the principal and fee billed on each statement date.
+  (账单分期) and the principal and fee billed on each statement date;
+- ``status_actions``: card status changes made by bucket (block, freeze, charge-off), with why.
 """
 
 from __future__ import annotations
@@ -161,4 +162,15 @@ instalment_lines = Table(
     Column("principal_fen", BigInteger, nullable=False),
     Column("fee_fen", BigInteger, nullable=False),
     Index("ix_instalment_lines_account_id_bill_date", "account_id", "bill_date"),
+)
+
+status_actions = Table(
+    "status_actions",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("run_id", String(64), nullable=False),
 )

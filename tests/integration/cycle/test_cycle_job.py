@@ -265,3 +265,28 @@ def test_rerun_posts_nothing_twice_and_statement_matches_ledger(db_url: str) -> 
     assert dump(store)["journal_entries"] == entries_before
     assert ledger.check(store).balanced
     store.dispose()
+
+
+def test_status_actions_by_bucket(db_url: str) -> None:
+    rules = STANDARD.replace(
+        "five_category_edges = [1, 91, 121, 181]",
+        'five_category_edges = [1, 91, 121, 181]\nblock_from_bucket = "M1"\n'
+        'freeze_from_bucket = "M2"\ncharge_off_dpd = 40',
+    )
+    assert "charge_off_dpd = 40" in rules
+    store = _store(db_url, rules)
+    late, cured = open_cards(store, statement_day=5, opened_on=D(2024, 3, 20), count=2)
+    for n, card in enumerate((late, cured)):
+        post(store, f"p{n}", card, "purchase", 100_000, D(2024, 3, 30))
+    post(store, "pay", cured, "payment", 100_000, D(2024, 4, 25))
+    cycle_through(store, D(2024, 6, 2))
+    changes = [(c["business_date"], c["to_status"]) for c in status(store, late)["status_actions"]]
+    assert changes == [
+        (D(2024, 4, 24), "blocked"),
+        (D(2024, 5, 24), "frozen"),
+        (D(2024, 6, 2), "charged_off"),
+    ]
+    assert "charge_off_dpd 40" in status(store, late)["status_actions"][-1]["reason"]
+    back = [(c["business_date"], c["to_status"]) for c in status(store, cured)["status_actions"]]
+    assert back == [(D(2024, 4, 24), "blocked"), (D(2024, 4, 25), "active")]
+    store.dispose()

@@ -15,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = (
+    "status_actions",
     "instalment_plans",
     "instalment_lines",
     "delinquency_history",
@@ -159,6 +160,17 @@ def upgrade() -> None:
         sa.Column("fee_fen", sa.BigInteger(), nullable=False),
         sa.Column("entry_key", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("plan_id", name=op.f("pk_instalment_plans")),
+    )
+
+    op.create_table(
+        "status_actions",
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("from_status", sa.String(length=16), nullable=False),
+        sa.Column("to_status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("run_id", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "business_date", name=op.f("pk_status_actions")),
     )
 
 
