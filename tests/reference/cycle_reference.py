@@ -108,14 +108,14 @@ def _charge(account: RefAccount, component: str, on: date, seq: int, amount_fen:
     account.items.append(item)
 
 
-def _pay(account: RefAccount, on: date, amount_fen: int, paid_fen: int) -> None:
+def _pay(account: RefAccount, kind: str, on: date, amount_fen: int, paid_fen: int) -> None:
     terms = account.terms
     dpd = 0
     if account.due_state is not None:
         dpd = delinquency.dpd_on(on, account.due_state, paid_fen, terms)
     open_items = [item for item in account.items if item.remaining_fen > 0]
     views = [allocation.Item(i.component, i.post_date, i.seq, i.remaining_fen) for i in open_items]
-    result = allocation.allocate(amount_fen, views, terms.allocation_order(dpd))
+    result = allocation.allocate(amount_fen, views, allocation.order_for(kind, dpd, terms))
     for item, paid_item_fen in zip(open_items, result.paid_fen, strict=True):
         if paid_item_fen:
             item.set_remaining(on, item.remaining_fen - paid_item_fen)
@@ -176,7 +176,7 @@ def run_period(
         if txn is None:
             break
         if txn.kind in PAYMENT_KINDS:
-            _pay(account, txn.txn_date, txn.amount_fen, paid_fen)
+            _pay(account, txn.kind, txn.txn_date, txn.amount_fen, paid_fen)
             paid_fen += txn.amount_fen
         else:
             _charge(account, KIND_COMPONENT[txn.kind], txn.txn_date, txn.seq, txn.amount_fen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cardbatch.domain.cycle.allocation import CREDIT_ORDER
 from cardbatch.domain.cycle.interest import bearing_components
 from cardbatch.domain.product import (
     CASH,
@@ -155,10 +156,18 @@ def _step(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
     pay = pl.when(paying).then(amount).otherwise(0)
     current = allocation_takes(terms.allocation_order_current, pay)
     late = allocation_takes(terms.allocation_order_delinquent, pay)
+    refund = allocation_takes(CREDIT_ORDER, pay)
+    zero = pl.lit(0, pl.Int64)
+    is_credit = pl.col("kind") == "credit"
     lazy = (
         frame.lazy()
         .with_columns(
-            pl.when(delinquent).then(late[slot]).otherwise(current[slot]).alias(f"take_{slot}")
+            pl.when(is_credit)
+            .then(refund.get(slot, zero))
+            .when(delinquent)
+            .then(late[slot])
+            .otherwise(current[slot])
+            .alias(f"take_{slot}")
             for slot in current
         )
         .with_columns(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cardbatch.domain.cycle.allocation import Item, allocate
+from cardbatch.domain.cycle.allocation import Item, allocate, order_for
 from cardbatch.domain.cycle.statement import Statement, StatementIdentityError
 from cardbatch.domain.product import cmb_like
 from tests.reference.cycle_reference import Txn
@@ -169,3 +169,18 @@ def test_instalments_billed_each_cycle_appear_on_the_statement():
 def test_minimum_never_exceeds_the_balance():
     run = run_both(cmb_like(), [[Txn(date(2024, 3, 30), 1, "purchase", 500)]])
     assert run.kernel[0]["minimum_payment_fen"] == 500  # the floor 10.00 is above the balance
+
+
+def test_a_refund_lowers_purchases_only():
+    first = [PURCHASE, Txn(date(2024, 3, 30), 2, "cash_advance", 50_000)]
+    refund = Txn(date(2024, 4, 10), 1, "credit", 10_000)
+    run = run_both(cmb_like(), [first, [refund]])
+    state = run.states[1].row(0, named=True)
+    assert state["balance_purchase_fen"] == 90_000
+    assert state["balance_cash_fen"] == 50_000
+    assert run.kernel[1]["credits_fen"] == 10_000
+    items = [
+        Item("interest", date(2024, 4, 5), 0, 700),
+        Item("purchase", date(2024, 3, 30), 1, 5000),
+    ]
+    assert allocate(6000, items, order_for("credit", 0, cmb_like())).paid_fen == (0, 5000)

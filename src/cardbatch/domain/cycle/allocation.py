@@ -8,8 +8,9 @@ within a component, the oldest posting first; older items are out of their
 interest-free period before newer ones, so "oldest first" also pays items out
 of the interest-free period before items still inside it. The order is
 ``allocation_order_current`` below ``delinquent_from_dpd`` days past due and
-``allocation_order_delinquent`` from there on (DOMAIN.md). What is left after
-every item is paid is an overpayment (溢缴款), held as a credit.
+``allocation_order_delinquent`` from there on (DOMAIN.md). A refund or other
+credit lowers purchases only (:data:`CREDIT_ORDER`), oldest first. What is left
+after every item is paid is an overpayment (溢缴款), held as a credit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from cardbatch.domain.product import COMPONENTS
+from cardbatch.domain.product import COMPONENTS, PURCHASE, ProductTerms
+
+CREDIT_ORDER: tuple[str, ...] = (PURCHASE,)
+
+
+def order_for(kind: str, dpd: int, terms: ProductTerms) -> tuple[str, ...]:
+    """The order for a ``payment`` (by DPD) or a ``credit`` (refund: purchases only)."""
+    return CREDIT_ORDER if kind == "credit" else terms.allocation_order(dpd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +55,11 @@ class Allocation:
 
 
 def payment_order(items: Sequence[Item], order: Sequence[str]) -> list[int]:
-    """Indexes of ``items`` in the order a payment pays them."""
+    """Indexes of ``items`` in the order a payment pays them (components not in ``order``
+    are not paid: a refund, for instance, pays purchases only)."""
     rank = {component: position for position, component in enumerate(order)}
     return sorted(
-        range(len(items)),
+        (i for i in range(len(items)) if items[i].component in rank),
         key=lambda i: (rank[items[i].component], items[i].post_date, items[i].seq),
     )
 

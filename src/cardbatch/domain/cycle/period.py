@@ -174,7 +174,7 @@ def run_account_period(
         events.append((grace + ONE_DAY, -1, "late_fee", fee.fee_fen))
     for when, seq, kind, amount_fen in sorted(events, key=lambda e: (e[0], e[1])):
         if kind in PAYMENT_KINDS:
-            run.pay(when, amount_fen)
+            run.pay(kind, when, amount_fen)
         else:
             run.charge(KIND_COMPONENT[kind], when, seq, amount_fen)
     end = state.period_end
@@ -209,7 +209,7 @@ class _Run:
         item.set(on, amount_fen - net_fen)
         self.items.append(item)
 
-    def pay(self, on: date, amount_fen: int) -> None:
+    def pay(self, kind: str, on: date, amount_fen: int) -> None:
         dpd = 0
         if self.state.due is not None:
             dpd = delinquency.dpd_on(on, self.state.due, self.paid_fen, self.terms)
@@ -217,7 +217,8 @@ class _Run:
         views = [
             allocation.Item(i.component, i.post_date, i.seq, i.remaining_fen) for i in open_items
         ]
-        result = allocation.allocate(amount_fen, views, self.terms.allocation_order(dpd))
+        order = allocation.order_for(kind, dpd, self.terms)
+        result = allocation.allocate(amount_fen, views, order)
         for item, paid_fen in zip(open_items, result.paid_fen, strict=True):
             if paid_fen:
                 item.set(on, item.remaining_fen - paid_fen)
