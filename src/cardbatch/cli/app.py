@@ -25,6 +25,7 @@ from cardbatch.cli import (
     serve,
     users,
 )
+from cardbatch.cli import cycle, date, db, demo, ledger, night, run
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
@@ -69,6 +70,11 @@ app.add_typer(paybatch.loans_app, name="loans")
 app.add_typer(run.app, name="run")
 app.add_typer(date.app, name="date")
 app.add_typer(night.app, name="night")
+app.add_typer(run.app, name="run")
+app.add_typer(date.app, name="date")
+app.add_typer(night.app, name="night")
+app.add_typer(cycle.app, name="cycle")
+app.add_typer(cycle.statement_app, name="statement")
 demo.register(app)
 ingest.register(app)
 app.add_typer(applications.app, name="applications")

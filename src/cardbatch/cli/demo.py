@@ -28,7 +28,7 @@ from cardbatch.cli.paybatch import print_demo_batches
 from cardbatch.money import format_fen
 from cardbatch.paybatch.demo import run_payment_files
 from cardbatch.services import ledger
-from cardbatch.services.demo import DemoConfig, DemoReport, run_demo
+from cardbatch.services.demo import DEMO_DAYS, DemoConfig, DemoReport, run_demo
 from cardbatch.store.migrate import upgrade
 
 
@@ -39,7 +39,9 @@ def register(root: typer.Typer) -> None:
 def demo_cmd(
     ctx: typer.Context,
     customers: Annotated[int, typer.Option(help="How many customers.")] = 1_000,
-    days: Annotated[int, typer.Option(help="How many business dates to run.")] = 31,
+    days: Annotated[
+        int, typer.Option(help="How many business dates to run (default: two statement cycles).")
+    ] = DEMO_DAYS,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bank.")] = 7,
     workdir: Annotated[
         Path, typer.Option(help="Folder for the files the demo writes and reads.")
@@ -128,6 +130,7 @@ def _print_report(report: DemoReport) -> None:
     )
     out.print(f"card receivables by component: {parts}")
     out.print(f"customer and enterprise deposits: {format_fen(report.deposits_fen)}")
+    _print_cycle(report)
     check = report.ledger
     if check is not None:
         verdict = "balanced" if check.balanced else "NOT balanced"
@@ -135,3 +138,36 @@ def _print_report(report: DemoReport) -> None:
             f"ledger check: {verdict} ({check.journal_entries} journal entries, "
             f"{check.postings} postings, debits = credits = {format_fen(check.debits_fen)})"
         )
+
+
+def _print_cycle(report: DemoReport) -> None:
+    cycle = report.cycle
+    out.print(
+        f"card cycle ({report.rule_version}): {len(report.cycle_runs)} nightly runs, "
+        f"{cycle['statements']} statements, closing balances "
+        f"{format_fen(cycle['statement_closing_fen'])}, interest "
+        f"{format_fen(cycle['statement_interest_fen'])}, minimum payments "
+        f"{format_fen(cycle['statement_minimum_fen'])}"
+    )
+    table = Table(title="latest statements (largest balances)")
+    for name in ("account", "statement", "due", "closing", "minimum", "interest", "late fee"):
+        table.add_column(name, justify="right" if name not in ("account",) else "left")
+    for s in cycle["sample_statements"]:
+        table.add_row(s["account_id"], str(s["statement_date"]), str(s["due_date"]),
+                      format_fen(s["closing_balance_fen"]), format_fen(s["minimum_payment_fen"]),
+                      format_fen(s["interest_fen"]), format_fen(s["late_fee_fen"]))  # fmt: skip
+    out.print(table)
+    autopay = Table(title="auto-repayment attempts")
+    for name in ("result", "reason", "count", "amount (yuan)"):
+        autopay.add_column(name)
+    for a in cycle["autopay"]:
+        autopay.add_row(a["status"], a["reason_code"] or "", str(a["count"]),
+                        format_fen(a["amount_fen"]))  # fmt: skip
+    out.print(autopay)
+    out.print(f"late fees: {cycle['late_fees']} charged, {format_fen(cycle['late_fees_fen'])}")
+    buckets = Table(title="delinquency distribution")
+    for name in ("bucket", "class", "accounts"):
+        buckets.add_column(name)
+    for b in cycle["delinquency"]:
+        buckets.add_row(b["bucket"], b["five_category"], str(b["accounts"]))
+    out.print(buckets)

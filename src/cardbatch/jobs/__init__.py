@@ -1,1 +1,1 @@
-"""Batch businesses: one module per job, computing over whole partitions of accounts."""
+"""Batch businesses on the engine, one module per job, over whole partitions of accounts."""

@@ -207,6 +207,10 @@ class DelinquencySection(_Section):
     five_category_edges: list[int] = Field(
         default_factory=lambda: list(STANDARD_FIVE_CATEGORY_EDGES)
     )
+    # Status actions by bucket (the card cycle applies them); absent = no action.
+    block_from_bucket: Literal["M1", "M2", "M3", "M4", "M5", "M6", "M7"] | None = None
+    freeze_from_bucket: Literal["M1", "M2", "M3", "M4", "M5", "M6", "M7"] | None = None
+    charge_off_dpd: int | None = Field(default=None, ge=1, le=3650)
 
     @field_validator("bucket_edges")
     @classmethod

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from cardbatch.ingest.demo_files import BankFiles, write_bank_files
 from cardbatch.ingest.service import ImportResult, import_file
@@ -30,6 +30,11 @@ from cardbatch.store.parties_repo import insert_enterprises
 from cardbatch.store.tables import balances, customers
 
 DEMO_START = date(2026, 1, 1)
+DEMO_DAYS = 62  # two statement cycles for every statement day (1..28)
+EXAMPLE_RULES = Path(__file__).parents[3] / "examples" / "rules" / "standard.toml"
+RULES_MAKER = "demo-product-owner"
+RULES_CHECKER = "demo-risk-officer"
+CYCLE_JOB = "card-cycle"
 DEMO_CUSTOMERS_MAX = 1_000_000
 DEMO_DAYS_MAX = 366
 
@@ -37,7 +42,7 @@ DEMO_DAYS_MAX = 366
 @dataclass(frozen=True)
 class DemoConfig:
     customers: int = 1_000
-    days: int = 31
+    days: int = DEMO_DAYS
     seed: int = 7
     start: date = DEMO_START
 
@@ -60,9 +65,16 @@ class DemoReport:
     receivables_fen_by_component: dict[str, int] = field(default_factory=dict)
     deposits_fen: int = 0
     sample_account_id: str = ""
+    rule_version: str = ""
+    cycle_runs: list[str] = field(default_factory=list)
+    cycle: dict[str, Any] = field(default_factory=dict)
     ledger: LedgerCheck | None = None
     imports: list[dict[str, Any]] = field(default_factory=list)
     rejects: list[dict[str, Any]] = field(default_factory=list)
+
+
+class DemoFailed(StoreError):
+    """A batch of the demo did not complete."""
 
 
 class DatabaseNotEmpty(StoreError):
@@ -98,6 +110,8 @@ def run_demo(
         if on_day is not None:
             on_day(business_date)
     _portfolio(store, bank, report)
+    with store.read() as conn:
+        report.cycle = cycle_summary(conn)
     report.ledger = ledger.check(store)
     return report
 
@@ -136,6 +150,65 @@ def _load_bank(
             report.deposit_accounts = accepted
         else:
             report.card_accounts = accepted
+
+
+def _load_rules(store: Store, bank: Bank, effective: date) -> str:
+    """The example product's rules under the synthetic bank's product code, approved."""
+    codes = sorted({c.product_code for c in bank.cards})
+    text = EXAMPLE_RULES.read_text(encoding="utf-8")
+    labels = []
+    with store.write() as conn:
+        for code in codes:
+            own = text.replace('code = "STD"', f'code = "{code}"', 1)
+            version, _ = load_version(conn, own, effective, RULES_MAKER, EXAMPLE_RULES.name)
+            approve_version(conn, version.product_code, version.version_no, RULES_CHECKER)
+            labels.append(version.label)
+    return ", ".join(labels)
+
+
+def cycle_summary(conn: Connection) -> dict[str, Any]:
+    """Statements, auto-repayment results, late fees and the delinquency distribution."""
+    s, a, c = statements.c, autopay_attempts.c, cycle_accounts.c
+    je, p = journal_entries.c, postings.c
+    stated = conn.execute(
+        select(func.count(), func.coalesce(func.sum(s.closing_balance_fen), 0),
+               func.coalesce(func.sum(s.interest_fen), 0),
+               func.coalesce(func.sum(s.minimum_payment_fen), 0))
+    ).one()  # fmt: skip
+    samples = conn.execute(
+        select(s.account_id, s.statement_date, s.due_date, s.closing_balance_fen,
+               s.minimum_payment_fen, s.interest_fen, s.late_fee_fen)
+        .order_by(s.statement_date.desc(), s.closing_balance_fen.desc()).limit(5)
+    ).mappings()  # fmt: skip
+    autopay = conn.execute(
+        select(a.status, a.reason_code, func.count(), func.coalesce(func.sum(a.amount_fen), 0))
+        .group_by(a.status, a.reason_code).order_by(a.status, a.reason_code)
+    ).all()  # fmt: skip
+    late = conn.execute(
+        select(func.count(), func.coalesce(func.sum(p.amount_fen), 0))
+        .join(journal_entries, je.entry_id == p.entry_id)
+        .where(je.kind == "late_fee", p.amount_fen > 0)
+    ).one()  # fmt: skip
+    buckets = conn.execute(
+        select(c.bucket, c.five_category, func.count())
+        .group_by(c.bucket, c.five_category).order_by(c.bucket, c.five_category)
+    ).all()  # fmt: skip
+    return {
+        "statements": int(stated[0]),
+        "statement_closing_fen": int(stated[1]),
+        "statement_interest_fen": int(stated[2]),
+        "statement_minimum_fen": int(stated[3]),
+        "sample_statements": [dict(r) for r in samples],
+        "autopay": [
+            {"status": st, "reason_code": rc, "count": int(n), "amount_fen": int(f)}
+            for st, rc, n, f in autopay
+        ],
+        "late_fees": int(late[0]),
+        "late_fees_fen": int(late[1]),
+        "delinquency": [
+            {"bucket": b, "five_category": k, "accounts": int(n)} for b, k, n in buckets
+        ],
+    }
 
 
 def _portfolio(store: Store, bank: Bank, report: DemoReport) -> None:

@@ -121,6 +121,17 @@ BAD_VALUES: list[tuple[str, object, str]] = [
         "edges must increase strictly, got 31 then 31",
     ),
     ("delinquency.five_category_edges", [1, 91, 121], "must list exactly 4 edges, got 3"),
+    (
+        "delinquency.block_from_bucket",
+        "M8",
+        "must be one of 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', got 'M8'",
+    ),
+    (
+        "delinquency.freeze_from_bucket",
+        "m2",
+        "must be one of 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', got 'm2'",
+    ),
+    ("delinquency.charge_off_dpd", 0, "must be at least 1, got 0"),
 ]
 
 

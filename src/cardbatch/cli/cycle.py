@@ -1,0 +1,231 @@
+"""``cardbatch cycle`` and ``cardbatch statement``: run the nightly card cycle, read statements."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cardbatch.cli.common import (
+    EXIT_FOUND_WRONG,
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    actor_for,
+    emit_json,
+    fail,
+    out,
+    state,
+    store_for,
+)
+from cardbatch.cli.run import DryRunOpt, engine_errors, parse_day, settings_for
+from cardbatch.domain.cycle.instalments import InstalmentError
+from cardbatch.engine.calendar import CalendarError
+from cardbatch.jobs.cycle_instalments import InstalmentRefused, convert_to_instalments
+from cardbatch.jobs.cycle_service import (
+    CycleError,
+    account_status,
+    explain,
+    render_html,
+    run_cycle,
+    statement_of,
+)
+from cardbatch.money import format_fen, parse_rate, parse_yuan
+from cardbatch.services.actor import utc_now
+
+app = typer.Typer(help="The nightly card cycle.", no_args_is_help=True)
+statement_app = typer.Typer(help="Card statements.", no_args_is_help=True)
+
+
+@app.command("run")
+def run_cmd(
+    ctx: typer.Context,
+    day: Annotated[str | None, typer.Option("--date", help="Run this business date.")] = None,
+    through: Annotated[
+        str | None, typer.Option("--through", help="Catch up every date up to this one.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Run the card cycle for the next business date (or --date, or every date --through)."""
+    st = state(ctx, db, json_, as_)
+    one = parse_day(day) if day else None
+    last = parse_day(through, "--through") if through else None
+    store = store_for(st)
+    try:
+        with engine_errors():
+            try:
+                done = run_cycle(store, settings_for(), actor_for(st), one, last, dry_run)
+            except CalendarError as exc:
+                fail(str(exc))
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json({"dry_run": dry_run, "dates": done})
+    else:
+        for d in done:
+            tallies = ""
+            if d.report is not None:
+                tallies = " ".join(
+                    f"{s.name}={s.items_succeeded}/{s.items_total}" for s in d.report.steps
+                )
+            reason = f" ({d.report.reason})" if d.report is not None and d.report.reason else ""
+            line = f"{d.business_date}: {d.status} {d.run_id or ''} {tallies}{reason}"
+            out.print(line, markup=False)
+    if any(d.status not in ("completed", "already_completed") for d in done):
+        raise typer.Exit(EXIT_FOUND_WRONG)
+
+
+@app.command("explain")
+def explain_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    day: Annotated[str, typer.Option("--date", help="Statement date YYYY-MM-DD.")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Why the statement's interest, late fee and minimum payment came out as they did."""
+    st = state(ctx, db, json_)
+    store = store_for(st)
+    try:
+        with store.read() as conn:
+            lines = explain(conn, account, parse_day(day))
+    except CycleError as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json({"account_id": account, "statement_date": day, "lines": lines})
+    else:
+        for line in lines:
+            out.print(f"{line['topic']}: {line['text']}", markup=False)
+
+
+@statement_app.command("show")
+def show_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    day: Annotated[
+        str | None, typer.Option("--date", help="Statement date (default latest).")
+    ] = None,
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """A stored statement: its fields and the lines of its period."""
+    st = state(ctx, db, json_)
+    store = store_for(st)
+    try:
+        with store.read() as conn:
+            found = statement_of(conn, account, parse_day(day) if day else None)
+    except CycleError as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(found)
+        return
+    for key, value in found.items():
+        if key == "lines":
+            continue
+        text = format_fen(value) if key.endswith("_fen") else str(value)
+        out.print(f"{key}: {text}", markup=False)
+    for line in found["lines"]:
+        out.print(f"  {line['date']} {line['kind']:<13} {line['component']:<10} "
+                  f"{format_fen(line['amount_fen']):>12}", markup=False)  # fmt: skip
+
+
+@statement_app.command("render")
+def render_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    day: Annotated[str, typer.Option("--date", help="Statement date YYYY-MM-DD.")],
+    format_: Annotated[str, typer.Option("--format", help="html")] = "html",
+    db: DbOpt = None,
+) -> None:
+    """The customer's statement as HTML on stdout."""
+    st = state(ctx, db)
+    if format_ != "html":
+        fail(f"--format: only html is supported, got {format_!r}")
+    store = store_for(st)
+    try:
+        with store.read() as conn:
+            found = statement_of(conn, account, parse_day(day))
+    except CycleError as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    typer.echo(render_html(found), nl=False)
+
+
+@app.command("status")
+def status_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The account's cycle state, delinquency transitions and auto-repayment attempts."""
+    st = state(ctx, db, json_)
+    store = store_for(st)
+    try:
+        with store.read() as conn:
+            found = account_status(conn, account)
+    except CycleError as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(found)
+        return
+    for key, value in found.items():
+        if key not in ("delinquency_history", "autopay_attempts", "status_actions"):
+            out.print(f"{key}: {value}", markup=False)
+    for h in found["delinquency_history"]:
+        out.print(f"  {h['business_date']} DPD {h['dpd']} {h['previous_bucket']} -> {h['bucket']} "
+                  f"{h['five_category']}", markup=False)  # fmt: skip
+    for c in found["status_actions"]:
+        out.print(f"  {c['business_date']} status {c['from_status']} -> {c['to_status']}: "
+                  f"{c['reason']}", markup=False)  # fmt: skip
+    for a in found["autopay_attempts"]:
+        out.print(f"  autopay {a['attempt_date']} {a['status']} {format_fen(a['amount_fen'])} "
+                  f"{a['reason_code'] or ''}", markup=False)  # fmt: skip
+
+
+@app.command("instalment")
+def instalment_cmd(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Argument(help="Card account id.")],
+    amount: Annotated[str, typer.Option("--amount", help="Amount to convert, in yuan.")],
+    months: Annotated[int, typer.Option("--months", help="3, 6, 9, 12, 18, 24 or 36.")],
+    day: Annotated[str, typer.Option("--date", help="Business date of the conversion.")],
+    fee_percent: Annotated[
+        str, typer.Option("--fee-percent", help="Monthly fee, percent of the principal.")
+    ] = "0",
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Convert an amount of the card's purchases into monthly instalments (账单分期)."""
+    st = state(ctx, db, json_, as_)
+    try:
+        amount_fen = parse_yuan(amount)
+        percent = parse_rate(fee_percent)
+    except ValueError as exc:
+        fail(f"--amount/--fee-percent: {exc}")
+    store = store_for(st)
+    try:
+        with store.write() as conn:
+            done = convert_to_instalments(conn, account, amount_fen, months, percent,
+                                          parse_day(day), actor_for(st), utc_now())  # fmt: skip
+    except (InstalmentRefused, InstalmentError) as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(done)
+    else:
+        out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} in {done.instalments} "
+                  f"instalments, fee {format_fen(done.fee_fen)}, first billed "
+                  f"{done.first_bill_date}", markup=False)  # fmt: skip

@@ -1,0 +1,293 @@
+"""Bulk reads and writes of the card cycle: cycle state, ledger activity, terms in force.
+
+Everything here works on a chunk of card accounts at once (one query per table,
+never one per account) and hands Polars frames to the kernels of
+:mod:`cardbatch.jobs.cycle_kernels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+
+from cardbatch.domain.cycle.dates import previous_statement_date
+from cardbatch.domain.ledger import EntryKind
+from cardbatch.domain.product import ProductTerms
+from cardbatch.engine.job import StepInputError
+from cardbatch.rules.model import DelinquencySection
+from cardbatch.rules.versions import version_in_force
+from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
+from cardbatch.store.tables import postings as postings_t
+from cardbatch.store.tables_cycle import CARD_COMPONENT_NAMES, cycle_accounts, cycle_lots
+from cardbatch.store.tables_rules import rule_versions
+
+# Ledger entry kinds that are transactions of a period, as the kernels name them.
+# Interest and late fees are not: the kernels compute them from the period's facts.
+KERNEL_KIND: dict[str, str] = {
+    EntryKind.PURCHASE: "purchase",
+    EntryKind.CASH_ADVANCE: "cash_advance",
+    EntryKind.FEE: "fee",
+    EntryKind.PAYMENT: "payment",
+    EntryKind.AUTOPAY: "payment",
+    EntryKind.SWEEP: "payment",
+    EntryKind.REFUND: "credit",
+    EntryKind.WAIVER: "credit",
+    EntryKind.INSTALMENT: "credit",  # a conversion: the amount leaves the purchases
+}
+STATE_COLUMNS: tuple[str, ...] = (
+    "period_start",
+    "period_end",
+    "due_date",
+    "statement_balance_fen",
+    "minimum_fen",
+    "arrears_fen",
+    "arrears_since",
+    "overpaid_fen",
+    *(f"balance_{c}_fen" for c in CARD_COMPONENT_NAMES),
+    "retro_fen_days",
+    "unbilled_instalment_fen",
+    "instalment_principal_fen",
+    "instalment_fee_fen",
+)
+
+
+def terms_in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> tuple[ProductTerms, str]:
+    """The product terms of the rule version in force on ``day`` and its label."""
+    terms, label, _ = _in_force(conn, product_code, day, cache)
+    return terms, label
+
+
+def actions_in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> DelinquencySection:
+    """The product's delinquency settings in force on ``day`` (status actions by bucket)."""
+    return _in_force(conn, product_code, day, cache)[2]
+
+
+def _in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> tuple[ProductTerms, str, DelinquencySection]:
+    key = (product_code, day)
+    if key not in cache:
+        version = version_in_force(conn, product_code, day)
+        if version is None:
+            raise StepInputError(
+                f"product {product_code} has no approved rule version in force on {day}: "
+                "load one with `cardbatch rules load` and approve it as a second user"
+            )
+        rules = version.rules()
+        fields: dict[str, Any] = dict(rules.terms_fields())
+        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency)
+    found: tuple[ProductTerms, str, DelinquencySection] = cache[key]
+    return found
+
+
+def configured_products(conn: Connection) -> set[str]:
+    """Products with at least one rule version loaded (approved or not)."""
+    query = select(rule_versions.c.product_code).distinct()
+    return {str(code) for code in conn.execute(query).scalars()}
+
+
+def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """Card accounts: id, product, statement day, limit, autopay, linked deposit, status."""
+    c = card_accounts.c
+    query = select(
+        c.account_id,
+        c.product_code,
+        c.statement_day,
+        c.credit_limit_fen,
+        c.autopay_mode,
+        c.repayment_account_id,
+        c.status,
+        c.opened_on,
+    ).order_by(c.account_id)
+    if account_ids is not None:
+        query = query.where(c.account_id.in_(list(account_ids)))
+    rows = [tuple(r) for r in conn.execute(query)]
+    schema = {
+        "account_id": pl.Utf8,
+        "product_code": pl.Utf8,
+        "statement_day": pl.Int64,
+        "credit_limit_fen": pl.Int64,
+        "autopay_mode": pl.Utf8,
+        "repayment_account_id": pl.Utf8,
+        "status": pl.Utf8,
+        "opened_on": pl.Date,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def states(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """The cycle state rows (all columns of ``cycle_accounts``)."""
+    query = select(cycle_accounts).order_by(cycle_accounts.c.account_id)
+    if account_ids is not None:
+        query = query.where(cycle_accounts.c.account_id.in_(list(account_ids)))
+    result = conn.execute(query)
+    names = list(result.keys())
+    rows = [tuple(r) for r in result]
+    schema = {n: _state_type(n) for n in names}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _state_type(name: str) -> pl.DataType:
+    column = cycle_accounts.c[name]
+    python_type = column.type.python_type
+    if python_type is date:
+        return pl.Date()
+    if python_type is int:
+        return pl.Int64()
+    return pl.Utf8()
+
+
+def initial_state(card: dict[str, Any], day: date) -> dict[str, Any]:
+    """The state of an account before its first statement on ``day``."""
+    opened: date | None = card["opened_on"]
+    start = opened if opened is not None and opened <= day else None
+    if start is None:
+        start = date.fromordinal(
+            previous_statement_date(day, card["statement_day"]).toordinal() + 1
+        )
+    row: dict[str, Any] = {name: 0 for name in STATE_COLUMNS}
+    row.update(
+        account_id=card["account_id"],
+        product_code=card["product_code"],
+        period_start=start,
+        period_end=day,
+        last_statement_date=None,
+        due_date=None,
+        arrears_since=None,
+        dpd=0,
+        bucket="M0",
+        five_category="normal",
+        state_date=day,
+    )
+    return row
+
+
+def insert_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(cycle_accounts), rows)
+
+
+def lots(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
+    c = cycle_lots.c
+    query = select(c.account_id, c.component, c.post_date, c.seq, c.remaining_fen).where(
+        c.account_id.in_(list(account_ids))
+    )
+    rows = [tuple(r) for r in conn.execute(query)]
+    schema = {
+        "account_id": pl.Utf8,
+        "component": pl.Utf8,
+        "post_date": pl.Date,
+        "seq": pl.Int64,
+        "remaining_fen": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: date) -> pl.DataFrame:
+    """The accounts' ledger transactions from ``first`` to ``last`` in the kernels' terms.
+
+    One row per entry and account: account_id, txn_date, seq (the entry id: the
+    order of the day), kind (purchase, cash_advance, fee, payment, credit), amount_fen > 0.
+    """
+    je, p = journal_entries.c, postings_t.c
+    amount = func.sum(p.amount_fen)
+    credited = func.sum(case((p.amount_fen < 0, -p.amount_fen), else_=0))
+    query = (
+        select(p.account_id, je.business_date, je.entry_id, je.kind, amount, credited)
+        .join(journal_entries, je.entry_id == p.entry_id)
+        .where(
+            p.account_id.in_(list(account_ids)),
+            je.business_date >= first,
+            je.business_date <= last,
+            je.kind.in_(list(KERNEL_KIND)),
+        )
+        .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
+    )
+    rows = [
+        (a, d, int(e), KERNEL_KIND[k], int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
+        for a, d, e, k, s, c in conn.execute(query)
+        if int(s) != 0 or (k == EntryKind.INSTALMENT and int(c) != 0)
+    ]
+    schema = {
+        "account_id": pl.Utf8,
+        "txn_date": pl.Date,
+        "seq": pl.Int64,
+        "kind": pl.Utf8,
+        "amount_fen": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row").sort("account_id", "txn_date", "seq")
+
+
+def paid_between(
+    txns: pl.DataFrame, starts: pl.DataFrame, end_column: str, name: str
+) -> pl.DataFrame:
+    """Per account, payments and credits from its ``start`` (exclusive) to its end (inclusive).
+
+    ``starts`` has account_id, start (Date) and ``end_column`` (Date).
+    """
+    paid = (
+        txns.filter(pl.col("kind").is_in(["payment", "credit"]))
+        .join(starts, on="account_id")
+        .filter((pl.col("txn_date") > pl.col("start")) & (pl.col("txn_date") <= pl.col(end_column)))
+        .group_by("account_id")
+        .agg(pl.col("amount_fen").sum().alias(name))
+    )
+    return (
+        starts.select("account_id")
+        .join(paid, on="account_id", how="left")
+        .with_columns(pl.col(name).fill_null(0))
+    )
+
+
+def card_balances(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
+    """One row per account: balance_<component>_fen from the ledger, and overpaid_fen."""
+    b = balances.c
+    query = select(b.account_id, b.component, b.balance_fen).where(
+        b.account_id.in_(list(account_ids))
+    )
+    held: dict[str, dict[str, int]] = {a: {} for a in account_ids}
+    for account_id, component, amount_fen in conn.execute(query):
+        held[account_id][component] = int(amount_fen)
+    rows = []
+    for account_id in account_ids:
+        parts = held[account_id]
+        row: dict[str, Any] = {"account_id": account_id}
+        for c in CARD_COMPONENT_NAMES:
+            row[f"balance_{c}_fen"] = max(0, parts.get(c, 0))
+        row["overpaid_fen"] = -sum(min(0, parts.get(c, 0)) for c in CARD_COMPONENT_NAMES)
+        rows.append(row)
+    return pl.DataFrame(rows, schema={"account_id": pl.Utf8} | {
+        f"balance_{c}_fen": pl.Int64 for c in CARD_COMPONENT_NAMES
+    } | {"overpaid_fen": pl.Int64})  # fmt: skip
+
+
+def deposits(conn: Connection, deposit_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Deposit account id -> (status, available fen)."""
+    d, b = deposit_accounts.c, balances.c
+    query = (
+        select(d.account_id, d.status, b.balance_fen)
+        .select_from(deposit_accounts)
+        .outerjoin(balances, and_(b.account_id == d.account_id, b.component == "balance"))
+        .where(d.account_id.in_(list(deposit_ids)))
+    )
+    return {a: (s, -int(bal or 0)) for a, s, bal in conn.execute(query)}
+
+
+def save_state(conn: Connection, account_id: str, values: dict[str, Any]) -> None:
+    conn.execute(
+        update(cycle_accounts).where(cycle_accounts.c.account_id == account_id).values(**values)
+    )
+
+
+def replace_lots(conn: Connection, account_ids: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
+    if rows:
+        conn.execute(insert(cycle_lots), rows)

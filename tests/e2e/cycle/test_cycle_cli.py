@@ -1,0 +1,114 @@
+"""The cycle through the CLI: the demo's two months of cycles, statement render, errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from cardbatch.rules.versions import load_version
+from cardbatch.services.demo import DEMO_DAYS, cycle_summary
+from cardbatch.store import open_store
+from cardbatch.store.migrate import upgrade
+from cardbatch.store.tables_engine import job_runs
+from tests.e2e.cli import cli_json, run_cli
+from tests.e2e.cycle.bank import EXAMPLE, load_rules, open_cards, post
+
+
+def test_demo_runs_two_months_of_cycles(sqlite_url: str, tmp_path: Path) -> None:
+    args = ("--db", sqlite_url, "demo", "--customers", "60", "--workdir", str(tmp_path / "d"))
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    for heading in ("statements", "auto-repayment attempts", "late fees:",
+                    "delinquency distribution", "ledger check: balanced"):  # fmt: skip
+        assert heading in done.stdout, heading
+    store = open_store(sqlite_url)
+    with store.read() as conn:
+        cycle = cycle_summary(conn)
+        runs = conn.execute(
+            select(func.count())
+            .select_from(job_runs)
+            .where(job_runs.c.job_name == "card-cycle", job_runs.c.status == "completed")
+        ).scalar_one()
+    store.dispose()
+    assert runs == DEMO_DAYS >= 59
+    assert cycle["statements"] >= 2 * 60 - 5  # two statements for (nearly) every account
+    assert {a["status"] for a in cycle["autopay"]} >= {"debited"}
+    assert cycle["late_fees"] > 0
+    assert sum(b["accounts"] for b in cycle["delinquency"]) == 60
+    assert "card cycle (standard@1)" in done.stdout
+
+
+def test_statement_render_html_and_missing_statement(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
+    post(store, "p1", card, "purchase", 100_000, date(2024, 3, 30))
+    store.dispose()
+    assert run_cli("--db", sqlite_url, "date", "set", "2024-03-19").returncode == 0
+    assert run_cli("--db", sqlite_url, "cycle", "run", "--through", "2024-04-05").returncode == 0
+    page = run_cli("--db", sqlite_url, "statement", "render", card, "--date", "2024-04-05",
+                   "--format", "html")  # fmt: skip
+    assert page.returncode == 0, page.stderr
+    assert "<h1>Card statement CA0000000000</h1>" in page.stdout
+    assert "1,000.00" in page.stdout and "2024-04-23" in page.stdout
+    missing = run_cli("--db", sqlite_url, "statement", "show", card, "--date", "2024-04-06")
+    assert missing.returncode == 1
+    assert "has no statement on 2024-04-06" in missing.stderr
+
+
+def test_product_without_approved_rules_fails_clearly(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
+    store.dispose()
+    unconfigured = cli_json("--db", sqlite_url, "cycle", "run", "--date", "2024-04-05")
+    (skipped,) = unconfigured["dates"][0]["report"]["failures"]
+    assert skipped["reason_code"] == "no_rules"
+    store = open_store(sqlite_url)
+    with store.write() as conn:  # loaded but never approved
+        load_version(conn, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1), "a", "s.toml")
+    store.dispose()
+    done = run_cli("--db", sqlite_url, "cycle", "run", "--date", "2024-05-05")
+    assert done.returncode != 0
+    assert "product STD has no approved rule version in force on 2024-05-05" in (
+        done.stdout + done.stderr
+    )
+
+
+def test_cycle_dry_run_reports_and_writes_nothing(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
+    post(store, "p1", card, "purchase", 100_000, date(2024, 3, 30))
+    store.dispose()
+    assert run_cli("--db", sqlite_url, "date", "set", "2024-03-19").returncode == 0
+    assert run_cli("--db", sqlite_url, "cycle", "run", "--through", "2024-04-04").returncode == 0
+    rehearsal = cli_json("--db", sqlite_url, "cycle", "run", "--through", "2024-04-05",
+                         "--dry-run")  # fmt: skip
+    last = rehearsal["dates"][-1]
+    assert rehearsal["dry_run"] is True and last["business_date"] == "2024-04-05"
+    steps = {s["name"]: s for s in last["report"]["steps"]}
+    assert steps["statement"]["items_succeeded"] == 1
+    missing = run_cli("--db", sqlite_url, "statement", "show", card, "--date", "2024-04-05")
+    assert missing.returncode == 1
+
+
+def test_instalment_conversion_command(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 10))
+    post(store, "p1", card, "purchase", 120_000, date(2024, 3, 12))
+    store.dispose()
+    args = ("--db", sqlite_url, "cycle", "instalment", card, "--amount", "1200.00")
+    plan = cli_json(*args, "--months", "6", "--fee-percent", "0.6", "--date", "2024-03-12")
+    assert plan["plan_id"] == f"{card}:1"
+    assert plan["fee_fen"] == 4320  # 0.6 % x 1,200.00 x 6 months
+    assert plan["first_bill_date"] == "2024-04-05"
+    refused = run_cli(*args, "--months", "5", "--date", "2024-03-12")
+    assert refused.returncode == 1
+    assert "instalment count must be one of" in refused.stderr
+    assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True
