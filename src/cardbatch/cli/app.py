@@ -10,10 +10,10 @@ import typer
 from cardbatch.cli import (
     action,
     applications,
-    cards,
-    date,
     audit,
     cards,
+    cycle,
+    date,
     db,
     demo,
     ingest,
@@ -21,11 +21,9 @@ from cardbatch.cli import (
     night,
     paybatch,
     run,
-    paybatch,
     serve,
     users,
 )
-from cardbatch.cli import cycle, date, db, demo, ledger, night, run
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err

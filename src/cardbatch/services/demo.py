@@ -3,9 +3,10 @@
 It writes the synthetic bank as the export files other systems would send
 (customers, deposit accounts with balances, card accounts, one card-switch
 transaction file per business date, each with a few deliberately dirty rows),
-loads them through the real importers, then for each business date imports
-that night's transaction file, and checks the ledger. As more batch
-businesses land, the demo runs them too.
+loads them through the real importers, loads the example product rules
+(approved by a second user), then for each business date imports that
+night's transaction file and runs the nightly card cycle on the engine (late
+fees, auto-repayment, statements, delinquency), and checks the ledger.
 """
 
 from __future__ import annotations
@@ -19,15 +20,20 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from cardbatch.engine.registry import get_job
+from cardbatch.engine.runner import RunRequest, run_job
+from cardbatch.engine.settings import load_settings
 from cardbatch.ingest.demo_files import BankFiles, write_bank_files
 from cardbatch.ingest.service import ImportResult, import_file
+from cardbatch.rules.versions import approve_version, load_version
 from cardbatch.services import audit, ledger
 from cardbatch.services.actor import utc_now
 from cardbatch.services.synthetic import Bank, Txn, build_bank, day_transactions
 from cardbatch.store import Store, StoreError
 from cardbatch.store.ledger_repo import LedgerCheck
 from cardbatch.store.parties_repo import insert_enterprises
-from cardbatch.store.tables import balances, customers
+from cardbatch.store.tables import balances, customers, journal_entries, postings
+from cardbatch.store.tables_cycle import autopay_attempts, cycle_accounts, statements
 
 DEMO_START = date(2026, 1, 1)
 DEMO_DAYS = 62  # two statement cycles for every statement day (1..28)
@@ -97,6 +103,9 @@ def run_demo(
     files = write_bank_files(bank, workdir / "files", txns)
     report = DemoReport()
     _load_bank(store, bank, files, opened_on, actor, report)
+    report.rule_version = _load_rules(store, bank, opened_on)
+    job = get_job(CYCLE_JOB)
+    settings = load_settings()
     for business_date in dates:
         if txns[business_date]:  # on a quiet day the switch sends no file
             path = files.transactions[business_date]
@@ -104,6 +113,10 @@ def run_demo(
                                  actor=actor)  # fmt: skip
             _note_import(report, result)
         report.business_dates.append(business_date.isoformat())
+        run = run_job(store, RunRequest(job, business_date, {}, actor, settings))
+        if run.status != "completed":
+            raise DemoFailed(f"card cycle for {business_date}: {run.status} ({run.reason})")
+        report.cycle_runs.append(run.run_id)
         for txn in txns[business_date]:
             report.transactions_by_kind[txn.kind] += 1
             report.amount_fen_by_kind[txn.kind] += txn.amount_fen

@@ -4,15 +4,26 @@ Import this (not ``tables``) where the whole schema matters: migrations and
 the test that compares the migrations with the code.
 """
 
-import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
-from cardbatch.store import tables, tables_apps, tables_engine, tables_paybatch, tables_rules
-import cardbatch.store.tables_cycle  # card cycle tables
-import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
-from cardbatch.store import tables, tables_rules
+from cardbatch.store import (
+    tables,
+    tables_apps,
+    tables_console,
+    tables_cycle,
+    tables_engine,
+    tables_ingest,
+    tables_paybatch,
+    tables_rules,
+)
 from cardbatch.store.tables import metadata
 
-__all__ = ["metadata", "tables", "tables_apps", "tables_engine", "tables_paybatch", "tables_rules"]
-from cardbatch.store import tables, tables_apps, tables_console, tables_paybatch, tables_rules
-from cardbatch.store.tables import metadata
-
-__all__ = ["metadata", "tables", "tables_apps", "tables_console", "tables_paybatch", "tables_rules"]
+__all__ = [
+    "metadata",
+    "tables",
+    "tables_apps",
+    "tables_console",
+    "tables_cycle",
+    "tables_engine",
+    "tables_ingest",
+    "tables_paybatch",
+    "tables_rules",
+]

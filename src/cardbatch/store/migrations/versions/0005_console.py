@@ -1,7 +1,7 @@
 """console: users, web sessions, and the hash chain on audit_events
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0004
 
 Existing audit rows are chained in event_id order when the columns are added.
 Triggers then refuse UPDATE and DELETE on audit_events (append-only); someone
@@ -16,7 +16,7 @@ from alembic import op
 from cardbatch.domain.audit_chain import GENESIS_HASH, row_hash
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """cycle: card cycle state, statements, delinquency history and auto-repayment attempts
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
