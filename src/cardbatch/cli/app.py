@@ -10,6 +10,7 @@ import typer
 from cardbatch.cli import db, demo, ingest, ledger, paybatch
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
+from cardbatch.cli import date, db, demo, ledger, night, run
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError
@@ -49,6 +50,9 @@ app.add_typer(paybatch.payroll_app, name="payroll")
 app.add_typer(paybatch.collect_app, name="collect")
 app.add_typer(paybatch.batch_app, name="batch")
 app.add_typer(paybatch.loans_app, name="loans")
+app.add_typer(run.app, name="run")
+app.add_typer(date.app, name="date")
+app.add_typer(night.app, name="night")
 demo.register(app)
 ingest.register(app)
 

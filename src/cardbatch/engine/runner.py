@@ -1,0 +1,445 @@
+"""Running a job: lock, open or resume the run, execute steps chunk by chunk, finish.
+
+Each chunk is one write transaction that first proves the lock is still held,
+then processes the items, posts their journal entries, writes the item
+results, adds to the step's control totals and records the chunk as the
+checkpoint. A process killed at any point leaves either the whole chunk or
+nothing of it; the next start of the same job and date (or ``run resume``)
+continues after the last committed chunk.
+
+A dry run (试算) does all of this inside one transaction that is rolled back,
+so it reports exactly what the real run would do while the database stays as
+it was. Files are computed but not written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from cardbatch.domain.ledger import JournalEntry
+from cardbatch.engine import controls, faults, locks, repo
+from cardbatch.engine.job import (
+    ITEM_KEY_LEN_MAX,
+    EngineError,
+    Item,
+    ItemOutcome,
+    ItemStatus,
+    Job,
+    JobContext,
+    Step,
+    items_fingerprint,
+    params_hash,
+)
+from cardbatch.engine.monitor import RunReport, build_report
+from cardbatch.engine.repo import ResultRow, RunIdentity, RunRow, RunStatus
+from cardbatch.engine.settings import EngineSettings
+from cardbatch.services.actor import utc_now
+from cardbatch.store import Store
+from cardbatch.store.ledger_repo import post_entries
+from cardbatch.store.tables import journal_entries
+
+
+class AlreadyCompleted(EngineError):
+    """The run identity already has a completed run and no rerun was asked for."""
+
+
+class RunNotResumable(EngineError):
+    """The run asked for cannot be continued (finished, abandoned, or not the latest)."""
+
+
+class ControlTotalsMismatch(EngineError):
+    """A step's control totals disagree with its item results or the ledger."""
+
+
+class ItemsChanged(EngineError):
+    """A step lists other items on resume than when it started."""
+
+
+class StopRun(EngineError):
+    """The run stops for an operator (stop requested, failure rate over the threshold)."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    job: Job
+    business_date: date
+    params: Mapping[str, str]
+    actor: str
+    settings: EngineSettings
+    dry_run: bool = False
+    rerun: bool = False
+    resume_run_id: str | None = None  # `run resume RUN`: continue exactly this run
+
+
+@dataclass(frozen=True)
+class ChunkProgress:
+    run_id: str
+    step_name: str
+    chunk_no: int
+    step_items_done: int
+    step_items_total: int
+    elapsed_s: float
+
+
+OnChunk = Callable[[ChunkProgress], None]
+
+
+def identity_of(request: RunRequest) -> RunIdentity:
+    return RunIdentity(request.job.name, request.business_date, params_hash(request.params))
+
+
+def run_job(store: Store, request: RunRequest, on_chunk: OnChunk | None = None) -> RunReport:
+    """Run (or resume, or rehearse) a job for a business date; returns the run's report."""
+    if request.dry_run:
+        return _dry_run(store, request, on_chunk)
+    identity = identity_of(request)
+    lease_s = request.settings.lease_s
+    token = locks.acquire(store, identity.lock_key, lease_s)
+    try:
+        with store.write() as conn:
+            locks.fence(conn, identity.lock_key, token, lease_s, "")
+            run = _open_run(conn, identity, request)
+            locks.fence(conn, identity.lock_key, token, lease_s, run.run_id)
+    except BaseException:
+        with store.write() as conn:
+            locks.release(conn, identity.lock_key, token)
+        raise
+    executor = _Executor(store, request, run, token, outer=None, on_chunk=on_chunk)
+    return executor.execute()
+
+
+def _dry_run(store: Store, request: RunRequest, on_chunk: OnChunk | None) -> RunReport:
+    identity = identity_of(request)
+    with store.writer.connect() as conn:
+        transaction = conn.begin()
+        try:
+            run = _open_run(conn, identity, request)
+            executor = _Executor(store, request, run, None, outer=conn, on_chunk=on_chunk)
+            return executor.execute()
+        finally:
+            transaction.rollback()
+
+
+def _open_run(conn: Connection, identity: RunIdentity, request: RunRequest) -> RunRow:
+    """The run to work on: a new one, or the unfinished latest one (resume)."""
+    latest = repo.latest_run(conn, identity)
+    now = utc_now()
+    params = dict(sorted(request.params.items()))
+    chunk_size = request.settings.chunk_size
+    wanted = request.resume_run_id
+    if wanted is not None and (latest is None or latest.run_id != wanted):
+        raise RunNotResumable(f"run {wanted} is not the latest run of its job, date and params")
+    if latest is None:
+        run = repo.create_run(conn, identity, params, 0, chunk_size, request.actor, now)
+    elif latest.status is RunStatus.COMPLETED and wanted is None:
+        if not request.rerun:
+            raise AlreadyCompleted(
+                f"job {identity.job_name} for {identity.business_date} already completed in run "
+                f"{latest.run_id}; nothing to do (--rerun runs it again without posting twice)"
+            )
+        run = repo.create_run(conn, identity, params, latest.rerun_no + 1, chunk_size,
+                              request.actor, now)  # fmt: skip
+    elif latest.status is RunStatus.ABANDONED and wanted is None:
+        run = repo.create_run(conn, identity, params, latest.rerun_no + 1, chunk_size,
+                              request.actor, now)  # fmt: skip
+    elif latest.status in repo.FINAL_STATUSES:
+        raise RunNotResumable(f"run {latest.run_id} is {latest.status}; it cannot be resumed")
+    elif request.rerun:
+        raise RunNotResumable(
+            f"run {latest.run_id} is {latest.status}, not finished: resume it, or abandon it "
+            "before --rerun"
+        )
+    else:
+        run = latest
+    repo.set_status(conn, run.run_id, RunStatus.RUNNING, now)
+    resumed = repo.get_run(conn, run.run_id)
+    assert resumed is not None
+    return resumed
+
+
+class _Executor:
+    """Executes the steps of one run, chunk by chunk."""
+
+    def __init__(
+        self,
+        store: Store,
+        request: RunRequest,
+        run: RunRow,
+        token: str | None,
+        outer: Connection | None,
+        on_chunk: OnChunk | None,
+    ) -> None:
+        self.store, self.request, self.run, self.token = store, request, run, token
+        self.outer, self.on_chunk = outer, on_chunk
+        self.lock_key = run.identity.lock_key
+        self.started = time.monotonic()
+        self.ctx = JobContext(
+            run.job_name, run.business_date, run.params, run.run_id, request.settings,
+            request.actor, utc_now(), dry_run=request.dry_run,
+        )  # fmt: skip
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """A chunk's transaction: its own commit, or a part of the dry run's one transaction."""
+        if self.outer is not None:
+            with self.outer.begin_nested():
+                yield self.outer
+            return
+        with self.store.write() as conn:
+            assert self.token is not None
+            locks.fence(conn, self.lock_key, self.token, self.request.settings.lease_s,
+                        self.run.run_id)  # fmt: skip
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        if self.outer is not None:
+            yield self.outer
+            return
+        with self.store.read() as conn:
+            yield conn
+
+    def execute(self) -> RunReport:
+        files: list[dict[str, object]] = []
+        try:
+            for position, step in enumerate(self.request.job.ordered_steps()):
+                self._run_step(position, step)
+            files = self._outputs()
+            self._finish(RunStatus.COMPLETED, None)
+        except StopRun as exc:
+            self._finish(RunStatus.STOPPED, str(exc))
+        except EngineError as exc:
+            self._finish(RunStatus.FAILED, str(exc))
+        except KeyboardInterrupt:
+            self._finish(RunStatus.STOPPED, "interrupted")
+            raise
+        except Exception as exc:
+            self._finish(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        with self.reading() as conn:
+            return build_report(conn, self.run.run_id, self.request.dry_run, files,
+                                self.request.settings.sample_items_max)  # fmt: skip
+
+    def _finish(self, status: RunStatus, reason: str | None) -> None:
+        with contextlib.suppress(locks.LockLost), self.tx() as conn:
+            repo.set_status(conn, self.run.run_id, status, utc_now(), reason)
+            if self.token is not None:
+                locks.release(conn, self.lock_key, self.token)
+
+    # ------------------------------------------------------------------------- steps
+
+    def _run_step(self, position: int, step: Step) -> None:
+        with self.reading() as conn:
+            done = repo.step_rows(conn, self.run.run_id)
+        row = done.get(step.name)
+        if row is not None and row.totals.status == "completed":
+            return
+        self._check_before(step, done)
+        with self.reading() as conn:
+            items = list(step.list_items(conn, self.ctx))
+        _check_items(step, items)
+        fingerprint = items_fingerprint(items)
+        if row is None:
+            with self.tx() as conn:
+                repo.start_step(conn, self.run.run_id, step.name, position, len(items),
+                                fingerprint, utc_now())  # fmt: skip
+            items_done, chunk_no = 0, 0
+        else:
+            if row.items_fingerprint != fingerprint:
+                raise ItemsChanged(
+                    f"step {step.name} of run {self.run.run_id} lists other items than when it "
+                    f"started ({len(items)} now, {row.totals.items_total} then); inputs changed"
+                )
+            items_done, chunk_no = row.totals.items_read, row.chunks_done
+        faults.fault_point(step.name, 0, "listed")
+        chunk_size = self.run.chunk_size
+        while items_done < len(items):
+            chunk = items[items_done : items_done + chunk_size]
+            self._run_chunk(step, chunk_no, items_done, chunk)
+            items_done += len(chunk)
+            chunk_no += 1
+            self._after_chunk(step, chunk_no - 1, items_done, len(items))
+        with self.tx() as conn:
+            totals = repo.step_rows(conn, self.run.run_id)[step.name].totals
+            problems = controls.verify_step(conn, self.run.run_id, totals)
+            if problems:
+                raise ControlTotalsMismatch("; ".join(problems))
+            repo.complete_step(conn, self.run.run_id, step.name, utc_now())
+
+    def _check_before(self, step: Step, done: Mapping[str, repo.StepRow]) -> None:
+        problems: list[str] = []
+        with self.reading() as conn:
+            for dep in step.after:
+                dep_row = done.get(dep)
+                if dep_row is None or dep_row.totals.status != "completed":
+                    problems.append(f"step {dep} has not completed")
+                    continue
+                problems += controls.verify_step(conn, self.run.run_id, dep_row.totals)
+            if not problems and step.check_before is not None:
+                totals = {name: r.totals for name, r in done.items()}
+                problems += step.check_before(conn, self.ctx, totals)
+        if problems:
+            raise ControlTotalsMismatch(f"before step {step.name}: " + "; ".join(problems))
+
+    def _run_chunk(self, step: Step, chunk_no: int, first: int, chunk: Sequence[Item]) -> None:
+        started = time.monotonic()
+        with self.tx() as conn:
+            if self.outer is None and repo.stop_requested(conn, self.run.run_id):
+                raise StopRun("stopped by operator")
+            outcomes = list(step.process(conn, self.ctx, chunk))
+            _check_outcomes(step, chunk, outcomes)
+            faults.fault_point(step.name, chunk_no, "after_process")
+            results, written = self._post(conn, outcomes, first)
+            faults.fault_point(step.name, chunk_no, "after_post")
+            record = repo.ChunkRecord(
+                self.run.run_id, step.name, chunk_no, first, self.run.business_date, results,
+                written.entries, written.postings, written.debits_fen, written.credits_fen,
+                _tallies(outcomes, results), int((time.monotonic() - started) * 1000),
+            )  # fmt: skip
+            repo.record_chunk(conn, record, utc_now())
+            faults.fault_point(step.name, chunk_no, "before_commit")
+            faults.arm_commit_fault(conn, step.name, chunk_no)
+        faults.fault_point(step.name, chunk_no, "after_commit")
+
+    def _post(
+        self, conn: Connection, outcomes: Sequence[ItemOutcome], first: int
+    ) -> tuple[list[ResultRow], _Written]:
+        """Post the chunk's entries; an entry already in the ledger is a skip, never a repost."""
+        keys = [o.entry.idempotency_key for o in outcomes if o.entry is not None]
+        existing = _existing(conn, keys)
+        fresh: dict[str, JournalEntry] = {}
+        rows: list[ResultRow] = []
+        for seq, o in enumerate(outcomes, start=first):
+            entry = o.entry
+            status, reason, message = o.status.value, o.reason_code, o.message
+            if entry is not None:
+                key = entry.idempotency_key
+                prior = existing[key][1] if key in existing else None
+                if key in fresh:
+                    prior = fresh[key].content_hash
+                if prior is None:
+                    fresh[key] = entry
+                elif prior != entry.content_hash:
+                    status, reason = ItemStatus.FAILED.value, "idempotency_conflict"
+                    message = f"entry {key} already posted with other content"
+                else:
+                    status, reason = ItemStatus.SKIPPED.value, "already_posted"
+            rows.append(ResultRow(o.key, seq, status, reason,
+                                  entry.idempotency_key if entry else None, None, o.amount_fen,
+                                  message))  # fmt: skip
+        result = post_entries(conn, list(fresh.values()), actor=self.request.actor, now=utc_now())
+        ids = {**{k: v[0] for k, v in existing.items() if v[0] is not None}, **result.entry_ids}
+        rows = [_with_id(r, ids) for r in rows]
+        debits = sum(p.amount_fen for e in fresh.values() for p in e.postings if p.amount_fen > 0)
+        credits = -sum(p.amount_fen for e in fresh.values() for p in e.postings if p.amount_fen < 0)
+        return rows, _Written(result.written, result.postings_written, debits, credits)
+
+    def _after_chunk(self, step: Step, chunk_no: int, items_done: int, items_total: int) -> None:
+        if self.on_chunk is not None:
+            elapsed = time.monotonic() - self.started
+            self.on_chunk(ChunkProgress(self.run.run_id, step.name, chunk_no, items_done,
+                                        items_total, elapsed))  # fmt: skip
+        with self.reading() as conn:
+            totals = repo.step_rows(conn, self.run.run_id)[step.name].totals
+        settings = self.request.settings
+        if totals.items_read < settings.failure_min_items or totals.items_read == 0:
+            return
+        rate_pct = Decimal(totals.items_failed) * 100 / Decimal(totals.items_read)
+        if rate_pct > settings.failure_rate_max_pct:
+            raise StopRun(
+                f"failure rate {rate_pct:.2f}% > {settings.failure_rate_max_pct}% after "
+                f"{totals.items_read} items of step {step.name}; look at the failures, then resume"
+            )
+
+    # ------------------------------------------------------------------------- files
+
+    def _outputs(self) -> list[dict[str, object]]:
+        job = self.request.job
+        if job.outputs is None:
+            return []
+        with self.reading() as conn:
+            produced = list(job.outputs(conn, self.ctx))
+        folder = output_folder(self.request.settings, job.name, self.run.business_date)
+        described: list[dict[str, object]] = []
+        for output in produced:
+            path = folder / output.name
+            data = output.text.encode()
+            if not self.request.dry_run:
+                write_atomically(path, data)
+            written = not self.request.dry_run
+            described.append({"name": output.name, "path": str(path), "bytes": len(data),
+                              "rows": output.rows, "written": written})  # fmt: skip
+        return described
+
+
+@dataclass(frozen=True)
+class _Written:
+    entries: int
+    postings: int
+    debits_fen: int
+    credits_fen: int
+
+
+def _existing(conn: Connection, keys: list[str]) -> dict[str, tuple[int | None, str | None]]:
+    if not keys:
+        return {}
+    je = journal_entries.c
+    query = je.idempotency_key.in_(keys)
+    rows = conn.execute(
+        journal_entries.select().with_only_columns(je.idempotency_key, je.entry_id,
+                                                   je.content_hash).where(query)
+    )  # fmt: skip
+    return {key: (entry_id, content_hash) for key, entry_id, content_hash in rows}
+
+
+def _with_id(row: ResultRow, ids: Mapping[str, int]) -> ResultRow:
+    if row.entry_key is None or row.status == ItemStatus.FAILED.value:
+        return row
+    return ResultRow(row.item_key, row.seq, row.status, row.reason_code, row.entry_key,
+                     ids.get(row.entry_key), row.amount_fen, row.message)  # fmt: skip
+
+
+def _tallies(outcomes: Sequence[ItemOutcome], results: Sequence[ResultRow]) -> dict[str, int]:
+    tallies: dict[str, int] = {}
+    for outcome, result in zip(outcomes, results, strict=True):
+        if outcome.tally is None or result.status != ItemStatus.SUCCEEDED.value:
+            continue
+        count_key, amount_key = f"count:{outcome.tally}", f"amount_fen:{outcome.tally}"
+        tallies[count_key] = tallies.get(count_key, 0) + 1
+        tallies[amount_key] = tallies.get(amount_key, 0) + outcome.amount_fen
+    return tallies
+
+
+def _check_items(step: Step, items: Sequence[Item]) -> None:
+    keys = [item.key for item in items]
+    if len(set(keys)) != len(keys):
+        raise EngineError(f"step {step.name}: item keys repeat")
+    too_long = [k for k in keys if not k or len(k) > ITEM_KEY_LEN_MAX]
+    if too_long:
+        raise EngineError(f"step {step.name}: item key must be 1..{ITEM_KEY_LEN_MAX} chars")
+
+
+def _check_outcomes(step: Step, chunk: Sequence[Item], outcomes: Sequence[ItemOutcome]) -> None:
+    """Every item read has exactly one outcome, in order (items read = outcomes)."""
+    if [o.key for o in outcomes] != [i.key for i in chunk]:
+        raise EngineError(f"step {step.name}: outcomes do not match the chunk's items one to one")
+
+
+def output_folder(settings: EngineSettings, job_name: str, business_date: date) -> Path:
+    return settings.out_dir / job_name / business_date.isoformat()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
