@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text, update
 
 from cardbatch.engine import (
     AlreadyCompleted,
@@ -185,3 +188,37 @@ def test_monitoring_data_progress_rate_and_step_timings(store: Store) -> None:
     with store.read() as conn:
         chunks = conn.execute(text("SELECT COUNT(*) FROM run_chunks")).scalar_one()
     assert chunks == 6 + 1
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.integers(0, 260), chunk_size=st.integers(1, 90), day_offset=st.integers(0, 10**5))
+def test_items_read_always_equal_succeeded_failed_and_skipped(
+    sqlite_store: Store, items: int, chunk_size: int, day_offset: int
+) -> None:
+    """Any item count (also none) and any chunk size: every item is accounted for once."""
+    day = date(2000, 1, 1) + timedelta(days=day_offset)
+    try:
+        report = run_job(sqlite_store, synthetic_request(day, items=items, chunk_size=chunk_size))
+    except AlreadyCompleted:
+        return  # hypothesis drew the same date twice
+    assert report.status == "completed"
+    assert_counts_add_up(report)
+    assert report.items_read == report.items_total == items + 40
+    with sqlite_store.read() as conn:
+        stored = conn.execute(
+            select(func.count())
+            .select_from(item_results)
+            .where(item_results.c.run_id == report.run_id)
+        ).scalar_one()
+        chunks = conn.execute(
+            text("SELECT COUNT(*) FROM run_chunks WHERE run_id = :r"), {"r": report.run_id}
+        ).scalar_one()
+    assert stored == items + 40
+    assert chunks == -(-items // chunk_size) + -(-40 // chunk_size)
+
+
+@pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    store = migrated(sqlite_url)
+    yield store
+    store.dispose()
