@@ -27,8 +27,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from cardbatch.domain.ledger import CARD_COMPONENTS, GL, Component
 from cardbatch.engine import controls, repo
 from cardbatch.store.ledger_repo import check_ledger
+
+CARD_RECEIVABLES = "card_receivables"
+DEPOSITS = "deposits"
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,19 @@ class Reconciliation:
         return all(c.ok for c in self.checks)
 
 
+# Lines the trial balance always shows, zero when nothing was posted to them.
+STANDARD_LINES: tuple[tuple[str, str], ...] = (
+    *((CARD_RECEIVABLES, c.value) for c in CARD_COMPONENTS),
+    (DEPOSITS, Component.BALANCE.value),
+    *((g.value, Component.BALANCE.value) for g in GL),
+)
+
 _TYPE = (
     "CASE WHEN x.account_id LIKE 'GL:%' THEN x.account_id "
     "WHEN EXISTS (SELECT 1 FROM card_accounts c WHERE c.account_id = x.account_id) "
-    "THEN 'card_receivables' "
+    f"THEN '{CARD_RECEIVABLES}' "
     "WHEN EXISTS (SELECT 1 FROM deposit_accounts d WHERE d.account_id = x.account_id) "
-    "THEN 'deposits' ELSE 'unclassified' END"
+    f"THEN '{DEPOSITS}' ELSE 'unclassified' END"
 )
 _BALANCES = text(
     f"SELECT account_type, component, COUNT(*), SUM(balance_fen) FROM ("
@@ -95,7 +106,7 @@ def reconcile(conn: Connection, business_date: date) -> Reconciliation:
     balances = {(t, c): (int(n), int(s)) for t, c, n, s in conn.execute(_BALANCES)}
     day = {(t, c): (int(d), int(cr)) for t, c, d, cr in conn.execute(_DAY, {"day": business_date})}
     lines = []
-    for key in sorted(set(balances) | set(day)):
+    for key in sorted(set(balances) | set(day) | set(STANDARD_LINES)):
         accounts, closing = balances.get(key, (0, 0))
         debits, credits = day.get(key, (0, 0))
         opening = closing - debits + credits

@@ -121,6 +121,9 @@ def _dry_run(store: Store, request: RunRequest, on_chunk: OnChunk | None) -> Run
     with store.writer.connect() as conn:
         transaction = conn.begin()
         try:
+            held = locks.holder(conn, identity.lock_key)
+            if held is not None and not locks.is_stale(held, utc_now()):
+                raise locks.RunLocked(f"cannot rehearse while it runs: {held.describe()}")
             run = _open_run(conn, identity, request)
             executor = _Executor(store, request, run, None, outer=conn, on_chunk=on_chunk)
             return executor.execute()

@@ -147,3 +147,15 @@ def test_a_runner_whose_lock_was_taken_over_cannot_commit_a_chunk(store: Store) 
         fence(conn, "e|2026-03-05|x", first, 60, "run")
     with store.write() as conn:
         fence(conn, "e|2026-03-05|x", second, 60, "run")
+
+
+def test_a_dry_run_is_refused_while_a_live_process_runs_the_same_job(store: Store) -> None:
+    from cardbatch.engine.locks import HOST
+    from cardbatch.engine.runner import identity_of
+
+    request = synthetic_request(DAY, items=100, dry_run=True)
+    _plant_lock(store, identity_of(request).lock_key, HOST, os.getpid(), lease_left_s=600)
+    before = dump(store)
+    with pytest.raises(RunLocked, match="cannot rehearse while it runs"):
+        run_job(store, request)
+    assert dump(store) == before
