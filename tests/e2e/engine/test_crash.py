@@ -2,7 +2,8 @@
 
 Half the kill points are exact (the process kills itself at a chosen chunk and
 phase, including inside the chunk's COMMIT), half are random times after the
-run has visibly started work. Each kill is followed by another start of the
+run has visibly started work; midway, a run fails on an error raised by the
+last item of a chunk. Each kill or failure is followed by another start of the
 same job and date, which resumes the run; the last is `run resume`. The
 ledger, item results, step totals and balances then equal, row for row, those
 of an uninterrupted run on a fresh database, and `cardbatch ledger check`
@@ -85,10 +86,24 @@ def _random_kill(db_url: str, rng: random.Random) -> Kill:
     return Kill(f"random {delay_s * 1000:.0f} ms after a chunk", proc.returncode)
 
 
+def _error_on_last_item_of_next_chunk(store: Store, db_url: str) -> None:
+    """A programmer error on the last item of a chunk: the run fails, the chunk rolls back."""
+    chunk = _chunks_done(store, "charge")
+    env = cli_env(db_url, CARDBATCH_TEST_EXPLODE_ITEM=f"i{(chunk + 1) * CHUNK - 1:06d}")
+    proc = subprocess.run(cli_command(*START_ARGS), env=env, cwd=REPO_ROOT, text=True,
+                          capture_output=True, timeout=PROCESS_TIMEOUT_S)  # fmt: skip
+    assert proc.returncode == 1 and "exploding" in proc.stderr, proc.stderr[-500:]
+    assert _chunks_done(store, "charge") == chunk
+    with store.read() as conn:
+        assert conn.execute(select(job_runs.c.status)).scalar_one() == "failed"
+
+
 def _kill_plan(rng: random.Random, store: Store, db_url: str) -> list[Kill]:
     kills: list[Kill] = []
     phases = [p for p in PHASES if p != "listed"]
     for point in range(KILL_POINTS):
+        if point == KILL_POINTS // 2:
+            _error_on_last_item_of_next_chunk(store, db_url)
         if point == KILL_POINTS - 1:
             kills.append(_exact_kill(db_url, "settle:0:in_commit"))
         elif point == 0:
