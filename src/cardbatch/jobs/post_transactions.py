@@ -10,7 +10,7 @@ line by line in file order.
 
 Reason codes of failed lines: ``bad_txn_id``, ``bad_kind``, ``bad_amount``,
 ``date_mismatch``, ``unknown_account``, ``account_closed``, ``duplicate_txn``
-(an earlier line of the file posted the same id). Lines whose entry is already in the
+(an earlier line of the file has the same id). Lines whose entry is already in the
 ledger are skipped with ``already_posted``. The run writes
 ``rejects.csv`` with every failed line and its reason.
 """
@@ -58,6 +58,7 @@ CLOSED_STATUSES = frozenset({"closed", "charged_off"})
 class Line:
     line_no: int
     fields: dict[str, str]
+    first_line_no: int  # the first line of the file with this txn_id (itself if none before)
 
 
 def transaction_file(inbox: Path, business_date: date) -> Path:
@@ -93,6 +94,7 @@ def list_lines(_conn: Connection, ctx: JobContext) -> list[Item]:
     if header is None or tuple(h.strip() for h in header) != HEADER:
         raise StepInputError(f"{path}, line 1: header must be {','.join(HEADER)}, got {header}")
     items = []
+    first_line_of: dict[str, int] = {}
     for line_no, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -100,7 +102,8 @@ def list_lines(_conn: Connection, ctx: JobContext) -> list[Item]:
             raise StepInputError(f"{path}: more than {LINES_MAX} lines")
         padded = [*row, *([""] * len(HEADER))][: len(HEADER)]
         fields = dict(zip(HEADER, (c.strip() for c in padded), strict=True))
-        items.append(Item(f"line{line_no:07d}", Line(line_no, fields)))
+        first = first_line_of.setdefault(fields["txn_id"], line_no)
+        items.append(Item(f"line{line_no:07d}", Line(line_no, fields, first)))
     return items
 
 
@@ -110,16 +113,14 @@ def process_lines(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> l
     held = _card_balances(conn, set(accounts))
     txn_keys = [transaction_key(ln.fields["txn_id"]) for ln in lines]
     posted = _posted_keys(conn, txn_keys)
-    earlier = _txn_ids_before(conn, ctx, chunk[0].key)
     outcomes: list[ItemOutcome] = []
     for item, line in zip(chunk, lines, strict=True):
-        outcome = _one_line(ctx, item, line, accounts, held, posted, earlier)
+        outcome = _one_line(ctx, item, line, accounts, held, posted)
         if outcome.entry is not None:
             for posting in outcome.entry.postings:
                 if posting.account_id in held:
                     card = held[posting.account_id]
                     card[posting.component] = card.get(posting.component, 0) + posting.amount_fen
-            earlier.add(line.fields["txn_id"])
         outcomes.append(outcome)
     return outcomes
 
@@ -131,14 +132,14 @@ def _one_line(
     accounts: dict[str, str],
     held: dict[str, dict[str, int]],
     posted: set[str],
-    earlier: set[str],
 ) -> ItemOutcome:
     f = line.fields
     txn_id, account_id = f["txn_id"], f["account_id"]
     if not txn_id or len(txn_id) > TXN_ID_LEN_MAX:
         return failed(item, "bad_txn_id", f"line {line.line_no}: txn_id {txn_id!r}")
-    if txn_id in earlier:
-        return failed(item, "duplicate_txn", f"line {line.line_no}: txn_id {txn_id} repeats")
+    if line.first_line_no != line.line_no:
+        where = f"line {line.line_no}: txn_id {txn_id} repeats line {line.first_line_no}"
+        return failed(item, "duplicate_txn", where)
     try:
         kind = TxnKind(f["kind"])
     except ValueError:
@@ -191,16 +192,6 @@ def _posted_keys(conn: Connection, keys: list[str]) -> set[str]:
     je = journal_entries.c
     query = select(je.idempotency_key).where(je.idempotency_key.in_(keys))
     return set(conn.execute(query).scalars()) if keys else set()
-
-
-def _txn_ids_before(conn: Connection, ctx: JobContext, first_key: str) -> set[str]:
-    """Transaction ids on earlier lines of this run's file (for duplicate detection)."""
-    r = item_results.c
-    query = select(r.entry_key).where(
-        r.run_id == ctx.run_id, r.step_name == "post", r.item_key < first_key,
-        r.entry_key.is_not(None),
-    )  # fmt: skip
-    return {key.removeprefix("txn:") for key in conn.execute(query).scalars()}
 
 
 def rejects_file(conn: Connection, ctx: JobContext) -> list[OutputFile]:
