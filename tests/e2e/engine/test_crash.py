@@ -42,7 +42,7 @@ DAY = date(2026, 4, 30)
 SEED = 20260430
 ITEMS = 3000 if IN_CI else 4000
 CHUNK = 50
-KILL_POINTS = 24  # at least 20; half exact (chunk, phase), half random times
+KILL_POINTS = 22  # at least 20; half exact (chunk, phase), half random times
 PROCESS_TIMEOUT_S = 60
 START_ARGS = ("run", "start", "synthetic-items", "--date", DAY.isoformat(), "--param",
               f"items={ITEMS}", "--param", "accounts=40", "--chunk-size", str(CHUNK),

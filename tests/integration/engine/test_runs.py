@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -222,3 +224,32 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
     store = migrated(sqlite_url)
     yield store
     store.dispose()
+
+
+def test_stop_asks_a_live_runner_to_stop_after_its_chunk_and_resume_finishes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARDBATCH_TEST_SLOW_MS", "40")
+    reports: list[RunReport] = []
+    worker = threading.Thread(
+        target=lambda: reports.append(run_job(store, synthetic_request(DAY, items=2000)))
+    )
+    worker.start()
+    run_id = None
+    for _ in range(400):  # wait until the first chunk committed
+        with store.read() as conn:
+            row = conn.execute(select(job_runs.c.run_id, job_runs.c.items_read)).first()
+        if row is not None and row.items_read > 0:
+            run_id = row.run_id
+            break
+        time.sleep(0.02)
+    assert run_id is not None
+    assert stop_run(store, run_id, ACTOR).startswith("stop requested")
+    worker.join(timeout=120)
+    stopped = reports[0]
+    assert stopped.status == "stopped" and stopped.reason == "stopped by operator"
+    assert 0 < stopped.items_read < 2000
+    monkeypatch.delenv("CARDBATCH_TEST_SLOW_MS")
+    finished = run_job(store, synthetic_request(DAY, items=2000))
+    assert finished.status == "completed" and finished.run_id == run_id
+    assert_counts_add_up(finished)
