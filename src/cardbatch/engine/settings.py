@@ -38,7 +38,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("out_dir", "out", "path", "Folder runs and the night write their files to."),
 )  # fmt: skip
 
-CHUNK_SIZE_MAX = 100_000
+# Bounded so a chunk's key lookups stay within SQLite's limit on bound parameters.
+CHUNK_SIZE_MAX = 10_000
+PURGE_BATCH_ROWS_MAX = 10_000
 LEASE_S_MIN = 1
 RETENTION_DAYS_MIN = 1
 
@@ -68,8 +70,8 @@ class EngineSettings:
             raise SettingError(f"failure_rate_max_pct must be 0..100: {self.failure_rate_max_pct}")
         if self.retention_days < RETENTION_DAYS_MIN:
             raise SettingError(f"retention_days must be at least {RETENTION_DAYS_MIN}")
-        if not 1 <= self.purge_batch_rows <= CHUNK_SIZE_MAX:
-            raise SettingError(f"purge_batch_rows must be 1..{CHUNK_SIZE_MAX}")
+        if not 1 <= self.purge_batch_rows <= PURGE_BATCH_ROWS_MAX:
+            raise SettingError(f"purge_batch_rows must be 1..{PURGE_BATCH_ROWS_MAX}")
 
     def with_overrides(self, **values: Any) -> EngineSettings:
         """A copy with the given values, ignoring those that are None."""
