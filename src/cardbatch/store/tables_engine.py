@@ -4,7 +4,9 @@ A run is identified by job + business date + parameters hash + rerun number;
 ``run_locks`` holds one row per run identity (job + date + parameters) while a
 process runs it: the row's primary key is what makes "exactly one runner" hold
 in the database on SQLite and PostgreSQL alike. ``item_results`` keeps one row
-per item a run processed; its rows are purged after the retention period.
+per item a run processed; its rows are purged after the retention period. Two
+indexes on the ledger's tables serve the engine's control totals and the
+night's reconciliation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cardbatch.store.tables import metadata
+from cardbatch.store.tables import journal_entries, metadata, postings
+
+# Indexes the engine needs on the ledger's tables: control totals read the postings
+# of a step's entries by entry id, and the night reads what each run posted.
+Index("ix_postings_entry_id", postings.c.entry_id)
+Index("ix_journal_entries_run_id", journal_entries.c.run_id)
 
 business_calendar = Table(
     "business_calendar",
@@ -131,5 +138,4 @@ item_results = Table(
     Column("chunk_no", Integer, nullable=False),
     Column("message", Text),
     Index("ix_item_results_business_date", "business_date"),
-    Index("ix_item_results_entry_id", "entry_id"),
 )

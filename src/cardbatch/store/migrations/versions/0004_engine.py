@@ -42,7 +42,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("item_results", schema=None) as batch_op:
         batch_op.create_index("ix_item_results_business_date", ["business_date"], unique=False)
-        batch_op.create_index("ix_item_results_entry_id", ["entry_id"], unique=False)
 
     op.create_table(
         "job_runs",
@@ -129,9 +128,13 @@ def upgrade() -> None:
         sa.Column("work_ms", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "step_name", name=op.f("pk_run_steps")),
     )
+    op.create_index("ix_postings_entry_id", "postings", ["entry_id"], unique=False)
+    op.create_index("ix_journal_entries_run_id", "journal_entries", ["run_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_journal_entries_run_id", table_name="journal_entries")
+    op.drop_index("ix_postings_entry_id", table_name="postings")
     op.drop_table("run_steps")
     op.drop_table("run_locks")
     op.drop_table("run_chunks")
@@ -140,7 +143,6 @@ def downgrade() -> None:
 
     op.drop_table("job_runs")
     with op.batch_alter_table("item_results", schema=None) as batch_op:
-        batch_op.drop_index("ix_item_results_entry_id")
         batch_op.drop_index("ix_item_results_business_date")
 
     op.drop_table("item_results")
