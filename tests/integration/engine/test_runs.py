@@ -229,14 +229,14 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 def test_stop_asks_a_live_runner_to_stop_after_its_chunk_and_resume_finishes(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CARDBATCH_TEST_SLOW_MS", "40")
+    monkeypatch.setenv("CARDBATCH_TEST_SLOW_MS", "100")
     reports: list[RunReport] = []
     worker = threading.Thread(
         target=lambda: reports.append(run_job(store, synthetic_request(DAY, items=2000)))
     )
     worker.start()
     run_id = None
-    for _ in range(400):  # wait until the first chunk committed
+    for _ in range(1500):  # wait (30 s at most) until the first chunk committed
         with store.read() as conn:
             row = conn.execute(select(job_runs.c.run_id, job_runs.c.items_read)).first()
         if row is not None and row.items_read > 0:
