@@ -27,7 +27,7 @@ def test_two_processes_starting_the_same_run_at_once_exactly_one_runs(
     url: str = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     store = migrated(url)
     try:
-        env = cli_env(url, CARDBATCH_TEST_SLOW_MS="250")  # each chunk holds on a while
+        env = cli_env(url, CARDBATCH_TEST_SLOW_MS="300")  # each chunk holds on a while
         procs = [
             subprocess.Popen(cli_command(*ARGS), env=env, cwd=REPO_ROOT, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)

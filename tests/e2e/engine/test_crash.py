@@ -28,7 +28,6 @@ from cardbatch.engine import run_job
 from cardbatch.engine.faults import FAULT_ENV, PHASES
 from cardbatch.store import Store
 from cardbatch.store.tables_engine import job_runs, run_steps
-from tests.conftest import IN_CI
 from tests.engine_helpers import (
     REPO_ROOT,
     VOLATILE_COLUMNS,
@@ -41,10 +40,12 @@ from tests.engine_helpers import (
 
 DAY = date(2026, 4, 30)
 SEED = 20260430
-ITEMS = 3000 if IN_CI else 4000
+ITEMS = 4000  # 80 chunks: more than the kill plan can consume (at most ~3 per point)
 CHUNK = 50
 KILL_POINTS = 22  # at least 20; half exact (chunk, phase), half random times
 KILL_POINTS_PG = 6
+RANDOM_KILL_CHUNK_MS = 10  # random kills: chunks take at least this long ...
+RANDOM_KILL_WINDOW_S = 0.02  # ... and the kill comes this soon after a chunk committed
 ID_COLUMNS = frozenset({"entry_id", "posting_id"})
 PROCESS_TIMEOUT_S = 60
 START_ARGS = ("run", "start", "synthetic-items", "--date", DAY.isoformat(), "--param",
@@ -76,11 +77,12 @@ def _exact_kill(db_url: str, spec: str) -> Kill:
 
 
 def _random_kill(db_url: str, rng: random.Random) -> Kill:
-    proc = subprocess.Popen(cli_command(*START_ARGS), env=cli_env(db_url), cwd=REPO_ROOT,
+    env = cli_env(db_url, CARDBATCH_TEST_SLOW_MS=str(RANDOM_KILL_CHUNK_MS))
+    proc = subprocess.Popen(cli_command(*START_ARGS), env=env, cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     assert proc.stderr is not None
     line = proc.stderr.readline()  # the first chunk has committed: the run is at work
-    delay_s = rng.uniform(0, 0.06)
+    delay_s = rng.uniform(0, RANDOM_KILL_WINDOW_S)
     time.sleep(delay_s)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=PROCESS_TIMEOUT_S)
