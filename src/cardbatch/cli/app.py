@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from cardbatch.cli import db, demo, ingest, ledger, paybatch
+from cardbatch.cli import db, demo, ingest, ledger
+from cardbatch.cli import date, db, demo, ledger, night, run
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
-from cardbatch.cli import date, db, demo, ledger, night, run
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
 from cardbatch.services.actor import ActorError
 from cardbatch.store import StoreError

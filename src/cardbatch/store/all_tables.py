@@ -8,7 +8,7 @@ import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
 from cardbatch.store import tables, tables_paybatch, tables_rules
 from cardbatch.store import tables, tables_rules
 import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
-from cardbatch.store import tables
+from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_paybatch", "tables_rules"]
