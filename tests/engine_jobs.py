@@ -10,7 +10,9 @@ amounts depend on the state the first step left.
 
 Test hooks (environment): ``CARDBATCH_TEST_EXPLODE_ITEM=<item key>`` raises
 inside ``process`` on that item (a programmer error mid-chunk);
-``CARDBATCH_TEST_SLOW_MS`` sleeps that long in every chunk.
+``CARDBATCH_TEST_SLOW_MS`` sleeps that long in every chunk;
+``CARDBATCH_TEST_HOLD_FILE=<path>`` makes ``charge`` wait, holding the run lock
+but no database lock, until that file is removed.
 
 Subprocesses load it with ``CARDBATCH_JOB_MODULES=tests.engine_jobs``.
 """
@@ -43,6 +45,7 @@ from cardbatch.store.tables_engine import item_results
 
 JOB_NAME = "synthetic-items"
 ACCOUNT_PREFIX = "TST:"
+HOLD_S_MAX = 120
 
 
 def _int_param(ctx: JobContext, name: str, default: int) -> int:
@@ -62,7 +65,16 @@ def account_of(i: int, accounts: int) -> str:
     return f"{ACCOUNT_PREFIX}{i % accounts:04d}"
 
 
+def _hold() -> None:
+    """Wait while the file named by CARDBATCH_TEST_HOLD_FILE exists (at most HOLD_S_MAX)."""
+    hold = os.environ.get("CARDBATCH_TEST_HOLD_FILE")
+    deadline = time.monotonic() + HOLD_S_MAX
+    while hold and os.path.exists(hold) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def list_charges(_conn: Connection, ctx: JobContext) -> list[Item]:
+    _hold()
     return [Item(f"i{i:06d}", i) for i in range(_int_param(ctx, "items", 3000))]
 
 

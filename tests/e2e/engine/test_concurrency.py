@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,17 +24,23 @@ ARGS = ("run", "start", "synthetic-items", "--date", DAY.isoformat(), "--param",
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_two_processes_starting_the_same_run_at_once_exactly_one_runs(
-    backend: str, request: pytest.FixtureRequest
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url: str = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     store = migrated(url)
     try:
-        env = cli_env(url, CARDBATCH_TEST_SLOW_MS="300")  # each chunk holds on a while
+        hold = tmp_path / "hold"
+        hold.touch()  # the winner waits, holding the run, until the loser has been refused
+        env = cli_env(url, CARDBATCH_TEST_HOLD_FILE=str(hold))
         procs = [
             subprocess.Popen(cli_command(*ARGS), env=env, cwd=REPO_ROOT, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for _ in range(2)
         ]  # fmt: skip
+        deadline = time.monotonic() + 120
+        while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hold.unlink()
         results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
         codes = sorted(code for code, _, _ in results)
         assert codes == [0, 2], results

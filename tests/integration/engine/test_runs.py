@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -21,6 +19,7 @@ from cardbatch.engine import (
 from cardbatch.engine.monitor import build_report
 from cardbatch.engine.operations import abandon_run, stop_run
 from cardbatch.engine.repo import RunStatus
+from cardbatch.engine.runner import ChunkProgress
 from cardbatch.services import ledger
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries, postings
@@ -227,29 +226,19 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 
 
 def test_stop_asks_a_live_runner_to_stop_after_its_chunk_and_resume_finishes(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store,
 ) -> None:
-    monkeypatch.setenv("CARDBATCH_TEST_SLOW_MS", "100")
-    reports: list[RunReport] = []
-    worker = threading.Thread(
-        target=lambda: reports.append(run_job(store, synthetic_request(DAY, items=2000)))
-    )
-    worker.start()
-    run_id = None
-    for _ in range(1500):  # wait (30 s at most) until the first chunk committed
-        with store.read() as conn:
-            row = conn.execute(select(job_runs.c.run_id, job_runs.c.items_read)).first()
-        if row is not None and row.items_read > 0:
-            run_id = row.run_id
-            break
-        time.sleep(0.02)
-    assert run_id is not None
-    assert stop_run(store, run_id, ACTOR).startswith("stop requested")
-    worker.join(timeout=120)
-    stopped = reports[0]
+    answers: list[str] = []
+
+    def operator_stops_after_third_chunk(progress: ChunkProgress) -> None:
+        if progress.step_name == "charge" and progress.chunk_no == 2:
+            answers.append(stop_run(store, progress.run_id, ACTOR))  # the runner is live
+
+    stopped = run_job(store, synthetic_request(DAY, items=2000), operator_stops_after_third_chunk)
+    assert answers == ["stop requested; the runner stops after its current chunk"]
     assert stopped.status == "stopped" and stopped.reason == "stopped by operator"
-    assert 0 < stopped.items_read < 2000
-    monkeypatch.delenv("CARDBATCH_TEST_SLOW_MS")
+    assert stopped.items_read == 150
+    assert_counts_add_up(stopped)
     finished = run_job(store, synthetic_request(DAY, items=2000))
-    assert finished.status == "completed" and finished.run_id == run_id
+    assert finished.status == "completed" and finished.run_id == stopped.run_id
     assert_counts_add_up(finished)
