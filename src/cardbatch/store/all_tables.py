@@ -12,3 +12,7 @@ from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_paybatch", "tables_rules"]
+from cardbatch.store import tables, tables_engine, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_engine", "tables_rules"]
