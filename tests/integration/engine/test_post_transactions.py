@@ -34,7 +34,8 @@ def test_every_line_ends_posted_or_failed_with_its_reason(store: Store, tmp_path
     with store.write() as conn:
         conn.execute(update(card_accounts).where(card_accounts.c.account_id == "CA0000000003")
                      .values(status="closed"))  # fmt: skip
-    report = _run(store, tmp_path, DATA / "valid" / "transactions_every_reason_code.csv")
+    sample = DATA / "valid" / "engine" / "post_transactions_every_reason_code.csv"
+    report = _run(store, tmp_path, sample)
     assert report.status == "completed"
     with store.read() as conn:
         rows = conn.execute(
@@ -58,14 +59,14 @@ def test_every_line_ends_posted_or_failed_with_its_reason(store: Store, tmp_path
 @pytest.mark.parametrize(
     ("sample", "message"),
     [
-        ("transactions_wrong_header.csv", "line 1: header must be txn_id,account_id"),
-        ("transactions_gbk_encoded.csv", "not UTF-8 text"),
+        ("post_transactions_wrong_header.csv", "line 1: header must be txn_id,account_id"),
+        ("post_transactions_gbk_encoded.csv", "not UTF-8 text"),
     ],
 )
 def test_an_unusable_file_fails_the_run_with_one_message(
     store: Store, tmp_path: Path, sample: str, message: str
 ) -> None:
-    report = _run(store, tmp_path, DATA / "invalid" / sample)
+    report = _run(store, tmp_path, DATA / "invalid" / "engine" / sample)
     assert report.status == "failed"
     reason = report.reason or ""
     assert "transactions_20260102.csv" in reason and message in reason
