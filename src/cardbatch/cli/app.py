@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cardbatch.cli import db, demo, ingest, ledger, paybatch
-from cardbatch.cli import db, demo, ingest, ledger
-from cardbatch.cli import date, db, demo, ledger, night, run
-from cardbatch.cli import date, db, demo, ingest, ledger, night, run
+from cardbatch.cli import date, db, demo, ingest, ledger, night, paybatch, run
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
