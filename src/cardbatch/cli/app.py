@@ -8,6 +8,10 @@ from typing import Annotated
 import typer
 
 from cardbatch.cli import date, db, demo, ingest, ledger, night, paybatch, run
+from cardbatch.cli import date, db, demo, ingest, ledger, night, run
+from cardbatch.cli import date, db, demo, ledger, night, run
+from cardbatch.cli import feedback as feedback_cli
+from cardbatch.cli import report as report_cli
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
@@ -52,6 +56,8 @@ app.add_typer(paybatch.loans_app, name="loans")
 app.add_typer(run.app, name="run")
 app.add_typer(date.app, name="date")
 app.add_typer(night.app, name="night")
+app.add_typer(feedback_cli.app, name="feedback")
+app.add_typer(report_cli.app, name="report")
 demo.register(app)
 ingest.register(app)
 

@@ -127,7 +127,7 @@ def add_feedback(
             )
         audit.record(conn, actor, "feedback.add", f"feedback:{feedback_id}",
                      account_id=account_id, category=category.value, links=len(links))  # fmt: skip
-        return _load(conn, feedback_id)
+        return load_record(conn, feedback_id)
 
 
 def _require_account(conn: Connection, account_id: str) -> None:
@@ -238,7 +238,7 @@ def investigate(store: Store, feedback_id: int, actor: str) -> FeedbackRecord:
     with store.write() as conn:
         _move(conn, feedback_id, Status.INVESTIGATING, actor)
         audit.record(conn, actor, "feedback.investigate", f"feedback:{feedback_id}")
-        return _load(conn, feedback_id)
+        return load_record(conn, feedback_id)
 
 
 def reject(store: Store, feedback_id: int, resolution: str, actor: str) -> FeedbackRecord:
@@ -246,7 +246,7 @@ def reject(store: Store, feedback_id: int, resolution: str, actor: str) -> Feedb
     with store.write() as conn:
         _move(conn, feedback_id, Status.REJECTED, actor, text)
         audit.record(conn, actor, "feedback.reject", f"feedback:{feedback_id}", resolution=text)
-        return _load(conn, feedback_id)
+        return load_record(conn, feedback_id)
 
 
 def resolve(
@@ -262,13 +262,13 @@ def resolve(
     text = check_text(resolution, "resolution", RESOLUTION_LEN_MAX)
     now = utc_now()
     with store.write() as conn:
-        record = _load(conn, feedback_id)
+        record = load_record(conn, feedback_id)
         _move(conn, feedback_id, Status.RESOLVED, actor, text)
         for kind, key in corrections_wanted:
             _propose(conn, record, kind, key, business_date, actor, now)
         audit.record(conn, actor, "feedback.resolve", f"feedback:{feedback_id}", resolution=text,
                      corrections=[f"{k.value}:{key}" for k, key in corrections_wanted])  # fmt: skip
-        return _load(conn, feedback_id)
+        return load_record(conn, feedback_id)
 
 
 def _propose(
@@ -351,7 +351,7 @@ def _move(
 
 def get_feedback(store: Store, feedback_id: int) -> FeedbackRecord:
     with store.read() as conn:
-        return _load(conn, feedback_id)
+        return load_record(conn, feedback_id)
 
 
 def list_feedback(
@@ -390,7 +390,7 @@ def _correction(row: Any) -> Correction:
     )  # fmt: skip
 
 
-def _load(conn: Connection, feedback_id: int) -> FeedbackRecord:
+def load_record(conn: Connection, feedback_id: int) -> FeedbackRecord:
     row = conn.execute(select(feedback).where(feedback.c.feedback_id == feedback_id)).first()
     if row is None:
         raise FeedbackError(f"no feedback {feedback_id}")

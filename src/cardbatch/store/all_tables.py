@@ -8,6 +8,7 @@ import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
 from cardbatch.store import tables, tables_engine, tables_paybatch, tables_rules
 from cardbatch.store import tables, tables_engine, tables_rules
 import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
+import cardbatch.store.tables_engine
 import cardbatch.store.tables_feedback  # noqa: F401  (feedback tables)
 from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata

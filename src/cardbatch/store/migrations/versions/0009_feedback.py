@@ -66,9 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("correction_id", name=op.f("pk_corrections")),
         sa.UniqueConstraint("entry_key", name=op.f("uq_corrections_entry_key")),
     )
-    op.create_index(
-        "ix_corrections_business_date", "corrections", ["business_date"], unique=False
-    )
+    op.create_index("ix_corrections_business_date", "corrections", ["business_date"], unique=False)
 
 
 def downgrade() -> None:
