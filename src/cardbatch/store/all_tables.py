@@ -14,3 +14,7 @@ from cardbatch.store import tables, tables_rules
 from cardbatch.store.tables import metadata
 
 __all__ = ["metadata", "tables", "tables_engine", "tables_paybatch", "tables_rules"]
+from cardbatch.store import tables, tables_engine, tables_feedback, tables_rules
+from cardbatch.store.tables import metadata
+
+__all__ = ["metadata", "tables", "tables_engine", "tables_feedback", "tables_rules"]
