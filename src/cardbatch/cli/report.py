@@ -16,7 +16,12 @@ from cardbatch.cli.common import DbOpt, JsonOpt, emit_json, fail, out, state, st
 from cardbatch.cli.run import parse_day
 from cardbatch.feedback import impact, retry
 from cardbatch.feedback.model import FeedbackError
-from cardbatch.feedback.reports import CATEGORY_COLUMNS, JOB_RATE_COLUMNS, rates
+from cardbatch.feedback.reports import (
+    CATEGORY_COLUMNS,
+    JOB_RATE_COLUMNS,
+    RULE_VERSION_COLUMNS,
+    rates,
+)
 from cardbatch.rules.load import RuleSetInvalid, parse_rules
 from cardbatch.rules.model import RuleSet
 
@@ -69,17 +74,23 @@ def rates_cmd(
         store.dispose()
     job_rows = [r.as_row() for r in report.jobs]
     category_rows = [c.as_row() for c in report.categories]
+    version_rows = [v.as_row() for v in report.rule_versions]
     if csv_path is not None:
         _write_csv(csv_path, JOB_RATE_COLUMNS, job_rows)
         _write_csv(csv_path.with_name(csv_path.stem + "_categories.csv"), CATEGORY_COLUMNS,
                    category_rows)  # fmt: skip
+        _write_csv(csv_path.with_name(csv_path.stem + "_rule_versions.csv"), RULE_VERSION_COLUMNS,
+                   version_rows)  # fmt: skip
     if st.json:
         emit_json({"jobs": [dict(zip(JOB_RATE_COLUMNS, r, strict=True)) for r in job_rows],
                    "categories": [dict(zip(CATEGORY_COLUMNS, r, strict=True))
-                                  for r in category_rows]})  # fmt: skip
+                                  for r in category_rows],
+                   "rule_versions": [dict(zip(RULE_VERSION_COLUMNS, r, strict=True))
+                                     for r in version_rows]})  # fmt: skip
         return
     _print(JOB_RATE_COLUMNS, job_rows, "Failure and feedback rates per job")
     _print(CATEGORY_COLUMNS, category_rows, "Feedback per category")
+    _print(RULE_VERSION_COLUMNS, version_rows, "Feedback per rule-set version")
 
 
 @app.command("retry-schedule")

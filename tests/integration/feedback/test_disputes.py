@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cardbatch.engine import EngineSettings, RunRequest, get_job, run_job
 from cardbatch.engine.runner import AlreadyCompleted
 from cardbatch.feedback import explain, service
 from cardbatch.feedback.job import run_corrections
 from cardbatch.feedback.model import Category, Channel, CorrectionKind, FeedbackError
+from cardbatch.feedback.reports import rates
+from cardbatch.rules.versions import approve_version, load_version
 from cardbatch.services import ledger
 from cardbatch.store import Store
-from cardbatch.store.tables import journal_entries, postings
+from cardbatch.store.tables import card_accounts, journal_entries, postings
 from cardbatch.store.tables_engine import item_results
 from tests.feedback_helpers import (
     DAY,
@@ -195,3 +198,24 @@ def test_status_moves_and_bad_values(store: Store, tmp_path: Path) -> None:
     assert [r.feedback_id for r in service.list_feedback(store, status="rejected")] == [
         record.feedback_id
     ]
+
+
+def test_rates_count_feedback_per_job_category_and_rule_version(
+    store: Store, tmp_path: Path
+) -> None:
+    card, _keys = seed_double_debit(store, tmp_path)
+    standard = Path(__file__).resolve().parents[3] / "examples" / "rules" / "standard.toml"
+    with store.write() as conn:
+        load_version(conn, standard.read_text(), date(2026, 1, 1), MAKER, "standard.toml")
+        approve_version(conn, "STD", 1, CHECKER)
+        conn.execute(update(card_accounts).where(card_accounts.c.account_id == card)
+                     .values(product_code="STD"))  # fmt: skip
+    _dispute(store, card)
+    report = rates(store, DAY, FIX_DAY)
+    assert [(v.rule_version, v.category, v.feedback) for v in report.rule_versions] == [
+        ("STD@1", "double_debit", 1)
+    ]
+    assert [(c.category, c.feedback, c.open) for c in report.categories] == [("double_debit", 1, 1)]
+    post = next(r for r in report.jobs if r.job == "post-transactions")
+    assert (post.items, post.failed, post.feedback) == (4, 0, 1)
+    assert post.feedback_per_10k_items == "2500.0"
