@@ -12,8 +12,8 @@ from cardbatch.store import Store
 from tests.engine_helpers import REPO_ROOT, cli_command, cli_env
 from tests.feedback_helpers import FIX_DAY, seed_double_debit
 
-VALID = REPO_ROOT / "tests" / "data" / "valid"
-INVALID = REPO_ROOT / "tests" / "data" / "invalid"
+VALID = REPO_ROOT / "tests" / "data" / "valid" / "feedback"
+INVALID = REPO_ROOT / "tests" / "data" / "invalid" / "feedback"
 
 
 def _cli(db_url: str, *args: str, user: str = "agent01") -> subprocess.CompletedProcess[str]:
@@ -73,7 +73,8 @@ def test_reports_from_files_with_csv_export(sqlite_url: str, tmp_path: Path) -> 
     rows = _json(sqlite_url, "report", "rule-impact", "--facts",
                  str(VALID / "feedback_period_facts.csv"), "--rules-a",
                  str(REPO_ROOT / "examples" / "rules" / "standard.toml"), "--rules-b",
-                 str(VALID / "rules_standard_lower_rate.toml"), "--csv", str(out_csv))  # fmt: skip
+                 str(VALID.parent / "rules_standard_lower_rate.toml"),
+                 "--csv", str(out_csv))  # fmt: skip
     assert rows[-1]["interest_diff_fen"] == -6207
     assert out_csv.read_text().splitlines()[0].startswith("segment,product,periods")
     best = _json(sqlite_url, "report", "retry-schedule", "--attempts",

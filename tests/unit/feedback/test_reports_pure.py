@@ -15,8 +15,8 @@ from cardbatch.rules.load import parse_rules
 from cardbatch.rules.model import RuleSet
 
 ROOT = Path(__file__).resolve().parents[3]
-VALID = ROOT / "tests" / "data" / "valid"
-INVALID = ROOT / "tests" / "data" / "invalid"
+VALID = ROOT / "tests" / "data" / "valid" / "feedback"
+INVALID = ROOT / "tests" / "data" / "invalid" / "feedback"
 
 
 def _rules(path: Path) -> RuleSet:
@@ -40,7 +40,7 @@ def test_domain_oracles_o1_and_o3() -> None:
 
 def test_impact_of_a_lower_daily_rate_per_segment() -> None:
     rows = impact.compare(_facts(), _rules(STANDARD),
-                          _rules(VALID / "rules_standard_lower_rate.toml"))  # fmt: skip
+                          _rules(VALID.parent / "rules_standard_lower_rate.toml"))  # fmt: skip
     assert [r.as_dict() for r in rows] == [
         {"segment": "prime", "product": "STD", "periods": 3,
          "interest_a_fen": 16665, "interest_b_fen": 13332, "interest_diff_fen": -3333,
