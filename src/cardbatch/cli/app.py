@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from cardbatch.cli import date, db, demo, ingest, ledger, night, paybatch, run
-from cardbatch.cli import date, db, demo, ingest, ledger, night, run
 from cardbatch.cli import feedback as feedback_cli
 from cardbatch.cli import report as report_cli
 from cardbatch.cli import rules as rules_cli

@@ -5,16 +5,14 @@ the test that compares the migrations with the code.
 """
 
 import cardbatch.store.tables_ingest  # noqa: F401  (ingest: the imports table)
-from cardbatch.store import tables, tables_engine, tables_paybatch, tables_rules
-from cardbatch.store import tables, tables_engine, tables_rules
-import cardbatch.store.tables_engine  # noqa: F401  (engine tables)
-import cardbatch.store.tables_engine
-import cardbatch.store.tables_feedback  # noqa: F401  (feedback tables)
-from cardbatch.store import tables, tables_rules
+from cardbatch.store import tables, tables_engine, tables_feedback, tables_paybatch, tables_rules
 from cardbatch.store.tables import metadata
 
-__all__ = ["metadata", "tables", "tables_engine", "tables_paybatch", "tables_rules"]
-from cardbatch.store import tables, tables_engine, tables_feedback, tables_rules
-from cardbatch.store.tables import metadata
-
-__all__ = ["metadata", "tables", "tables_engine", "tables_feedback", "tables_rules"]
+__all__ = [
+    "metadata",
+    "tables",
+    "tables_engine",
+    "tables_feedback",
+    "tables_paybatch",
+    "tables_rules",
+]
