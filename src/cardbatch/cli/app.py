@@ -24,6 +24,8 @@ from cardbatch.cli import (
     serve,
     users,
 )
+from cardbatch.cli import feedback as feedback_cli
+from cardbatch.cli import report as report_cli
 from cardbatch.cli import rules as rules_cli
 from cardbatch.cli import segment as segment_cli
 from cardbatch.cli.common import EXIT_BAD_INPUT, State, err
@@ -68,11 +70,10 @@ app.add_typer(paybatch.loans_app, name="loans")
 app.add_typer(run.app, name="run")
 app.add_typer(date.app, name="date")
 app.add_typer(night.app, name="night")
-app.add_typer(run.app, name="run")
-app.add_typer(date.app, name="date")
-app.add_typer(night.app, name="night")
 app.add_typer(cycle.app, name="cycle")
 app.add_typer(cycle.statement_app, name="statement")
+app.add_typer(feedback_cli.app, name="feedback")
+app.add_typer(report_cli.app, name="report")
 demo.register(app)
 ingest.register(app)
 app.add_typer(applications.app, name="applications")

@@ -25,11 +25,15 @@ from cardbatch.cli.common import (
     store_for,
 )
 from cardbatch.cli.paybatch import print_demo_batches
+from cardbatch.feedback.demo import report_lines, run_feedback_demo
 from cardbatch.money import format_fen
 from cardbatch.paybatch.demo import run_payment_files
 from cardbatch.services import ledger
 from cardbatch.services.demo import DEMO_DAYS, DemoConfig, DemoReport, run_demo
 from cardbatch.store.migrate import upgrade
+
+FEEDBACK_MAKER = "demo-call-centre"  # records the dispute and proposes the reversal
+FEEDBACK_CHECKER = "demo-supervisor"  # approves it: a second person
 
 
 def register(root: typer.Typer) -> None:
@@ -74,7 +78,8 @@ def demo_cmd(
             apps = run_apps_demo(store, workdir, last_date, actor_for(st)) if applications else None
         sample = ledger.history(store, report.sample_account_id, rows_max=8)
         payments = run_payment_files(store, workdir, date.fromisoformat(report.business_dates[-1]))
-        report.ledger = ledger.check(store)  # again, after the payment files
+        feedback = run_feedback_demo(store, FEEDBACK_MAKER, FEEDBACK_CHECKER)
+        report.ledger = ledger.check(store)  # again, after payment files and corrections
     finally:
         store.dispose()
     if st.json:
@@ -84,12 +89,14 @@ def demo_cmd(
                 "sample_history": sample,
                 "payment_files": payments,
                 "applications": apps,
+                "feedback": feedback,
             }
         )
     else:
         _print_report(report)
         print_demo_batches(payments)
         out.print("\n".join(summary_lines(apps) if apps else []))
+        out.print("\n".join(report_lines(feedback)))
         out.print(f"\ntransaction details of {sample.account_id} (first {len(sample.lines)}):")
         for line in sample.lines:
             amount, after = format_fen(line.amount_fen), format_fen(line.balance_after_fen)

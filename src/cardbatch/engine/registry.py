@@ -13,7 +13,11 @@ import os
 
 from cardbatch.engine.job import EngineError, Job, JobDefinitionError
 
-BUILTIN_JOB_MODULES: tuple[str, ...] = ("cardbatch.jobs.post_transactions",)
+BUILTIN_JOB_MODULES: tuple[str, ...] = (
+    "cardbatch.jobs.post_transactions",
+    "cardbatch.jobs.cycle",
+    "cardbatch.feedback.job",
+)
 JOB_MODULES_ENV = "CARDBATCH_JOB_MODULES"
 
 _JOBS: dict[str, Job] = {}

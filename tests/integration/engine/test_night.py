@@ -89,6 +89,7 @@ def test_catch_up_runs_missed_dates_in_order_each_once(store: Store, tmp_path: P
         assert current_business_date(conn) == days[-1]
         runs = conn.execute(
             select(job_runs.c.business_date, job_runs.c.status, job_runs.c.attempts)
+            .where(job_runs.c.job_name == "post-transactions")
             .order_by(job_runs.c.created_at)
         ).all()  # fmt: skip
     assert [r.business_date for r in runs] == days  # in order, one run per date
