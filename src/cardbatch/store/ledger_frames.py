@@ -87,7 +87,10 @@ def post_frames(
     fresh = fresh.with_columns(entry_id=pl.Series(new_ids, dtype=pl.Int64))
     # Postings in entry order, each entry's postings in the order given (as post_entries does).
     fresh_postings = postings.join(
-        fresh.select("idempotency_key", "entry_id"), on="idempotency_key", how="inner"
+        fresh.select("idempotency_key", "entry_id"),
+        on="idempotency_key",
+        how="inner",
+        maintain_order="left",
     ).sort("entry_id", maintain_order=True)
     entry_rows = fresh.select(
         "entry_id", "idempotency_key", "content_hash", "business_date", "kind", "description",
