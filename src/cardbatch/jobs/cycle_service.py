@@ -5,7 +5,6 @@ Used by ``cardbatch cycle`` / ``cardbatch statement`` and the demo.
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,6 @@ from cardbatch.jobs.cycle_kernels import (
     TXN_SCHEMA,
     account_period_inputs,
 )
-from cardbatch.money import format_fen
 from cardbatch.rules.versions import get_version
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries, postings
@@ -151,45 +149,6 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.Dat
                 values[name] = date.fromisoformat(values[name])
         fixed.append({name: values.get(name) for name in schema})
     return pl.DataFrame(fixed, schema=schema)
-
-
-def render_html(statement: dict[str, Any]) -> str:
-    """The customer's statement as a self-contained HTML page."""
-    esc = html.escape
-    summary = [
-        ("Opening balance", "opening_balance_fen"),
-        ("Purchases", "purchases_fen"),
-        ("Cash advances", "cash_fen"),
-        ("Instalments", "instalment_fen"),
-        ("Interest", "interest_fen"),
-        ("Fees", "fees_fen"),
-        ("Late fee", "late_fee_fen"),
-        ("Payments", "payments_fen"),
-        ("Refunds and credits", "credits_fen"),
-        ("Closing balance", "closing_balance_fen"),
-        ("Minimum payment", "minimum_payment_fen"),
-    ]
-    rows = "".join(
-        f"<tr><th>{esc(label)}</th><td>{format_fen(statement[key])}</td></tr>"
-        for label, key in summary
-    )
-    lines = "".join(
-        f"<tr><td>{line['date']}</td><td>{esc(line['kind'])}</td>"
-        f"<td>{esc(line['description'])}</td><td>{esc(line['component'])}</td>"
-        f"<td>{format_fen(line['amount_fen'])}</td></tr>"
-        for line in statement["lines"]
-    )
-    return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        f"<title>Statement {esc(statement['account_id'])} {statement['statement_date']}</title>"
-        "</head><body>"
-        f"<h1>Card statement {esc(statement['account_id'])}</h1>"
-        f"<p>Statement date {statement['statement_date']}, period from "
-        f"{statement['period_start']}; payment due {statement['due_date']}</p>"
-        f"<table>{rows}</table><h2>Lines of the period</h2>"
-        "<table><tr><th>date</th><th>type</th><th>description</th><th>component</th>"
-        f"<th>amount</th></tr>{lines}</table></body></html>\n"
-    )
 
 
 def account_status(conn: Connection, account_id: str) -> dict[str, Any]:
