@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +15,7 @@ from cardbatch.cli.common import (
     JsonOpt,
     actor_for,
     emit_json,
+    err,
     fail,
     out,
     state,
@@ -26,12 +29,13 @@ from cardbatch.jobs.cycle_service import (
     CycleError,
     account_status,
     explain,
-    render_html,
     run_cycle,
     statement_of,
 )
 from cardbatch.money import format_fen, parse_rate, parse_yuan
 from cardbatch.services.actor import utc_now
+from cardbatch.statements.read import StatementError, customer_statement
+from cardbatch.statements.render import FORMATS, render, write_statement
 
 app = typer.Typer(help="The nightly card cycle.", no_args_is_help=True)
 statement_app = typer.Typer(help="Card statements.", no_args_is_help=True)
@@ -141,22 +145,38 @@ def render_cmd(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="Card account id.")],
     day: Annotated[str, typer.Option("--date", help="Statement date YYYY-MM-DD.")],
-    format_: Annotated[str, typer.Option("--format", help="html")] = "html",
+    format_: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file (mode 0600).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """The customer's statement as HTML on stdout."""
+    """The customer's statement as HTML or PDF, on stdout or in --out FILE."""
     st = state(ctx, db)
-    if format_ != "html":
-        fail(f"--format: only html is supported, got {format_!r}")
+    if format_ not in FORMATS:
+        fail(f"--format: must be one of {', '.join(FORMATS)}, got {format_!r}")
+    if format_ == "pdf" and out_file is None and sys.stdout.isatty():
+        fail("--format pdf: give --out FILE (or redirect stdout to a file)")
+    on = parse_day(day)
     store = store_for(st)
     try:
         with store.read() as conn:
-            found = statement_of(conn, account, parse_day(day))
-    except CycleError as exc:
+            found = customer_statement(conn, account, on)
+    except StatementError as exc:
         fail(str(exc), EXIT_FOUND_WRONG)
     finally:
         store.dispose()
-    typer.echo(render_html(found), nl=False)
+    content = render(found, format_)
+    if out_file is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return
+    try:
+        write_statement(out_file, content)
+    except OSError as exc:
+        fail(f"--out {out_file}: {exc.strerror or exc}")
+    err.print(f"statement {account} {on} written to {out_file} ({len(content)} bytes)",
+              markup=False)  # fmt: skip
 
 
 @app.command("status")

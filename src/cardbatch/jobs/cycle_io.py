@@ -38,6 +38,11 @@ KERNEL_KIND: dict[str, str] = {
     EntryKind.WAIVER: "credit",
     EntryKind.INSTALMENT: "credit",  # a conversion: the amount leaves the purchases
 }
+# A reversal negates the entry it corrects, so its kind follows its direction on the card:
+# one that credits the card (a reversed purchase, cash advance, fee or interest) is a credit
+# of the period, like a refund; one that debits it (a reversed payment or refund) is billed
+# again as a charge, under purchases. See docs/statements.md.
+REVERSAL_KIND: dict[bool, str] = {True: "credit", False: "purchase"}
 STATE_COLUMNS: tuple[str, ...] = (
     "period_start",
     "period_end",
@@ -207,15 +212,16 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
             p.account_id.in_(list(account_ids)),
             je.business_date >= first,
             je.business_date <= last,
-            je.kind.in_(list(KERNEL_KIND)),
+            je.kind.in_([*KERNEL_KIND, EntryKind.REVERSAL]),
         )
         .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
     )
     rows = [
-        (a, d, int(e), KERNEL_KIND[k], int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
+        (a, d, int(e), _kernel_kind(k, int(s)),
+         int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
         for a, d, e, k, s, c in conn.execute(query)
         if int(s) != 0 or (k == EntryKind.INSTALMENT and int(c) != 0)
-    ]
+    ]  # fmt: skip
     schema = {
         "account_id": pl.Utf8,
         "txn_date": pl.Date,
@@ -224,6 +230,13 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
         "amount_fen": pl.Int64,
     }
     return pl.DataFrame(rows, schema=schema, orient="row").sort("account_id", "txn_date", "seq")
+
+
+def _kernel_kind(kind: str, net_fen: int) -> str:
+    """The kernels' name for a ledger entry of ``kind`` that moved ``net_fen`` on the card."""
+    if kind == EntryKind.REVERSAL:
+        return REVERSAL_KIND[net_fen < 0]
+    return KERNEL_KIND[kind]
 
 
 def paid_between(
