@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cardbatch.domain.roles import Role
+from cardbatch.engine.job import params_hash
+from cardbatch.engine.repo import RunIdentity
 from cardbatch.rules import versions
 from cardbatch.segments.service import define_segment
 from cardbatch.services import users
@@ -23,6 +25,8 @@ PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]
 SEGMENT = "everyone"
 SCREEN_DATE = "2026-01-04"
+# The card cycle's run of the demo's first night (job, date, hash of no parameters, first run).
+DEMO_RUN_ID = RunIdentity("card-cycle", date(2026, 1, 1), params_hash({})).run_id(0)
 
 
 @dataclass(frozen=True)

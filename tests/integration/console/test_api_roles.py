@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cardbatch.domain.roles import Action, Role, allowed
-from tests.console_support import PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
+from tests.console_support import DEMO_RUN_ID, PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
 from tests.integration.console.conftest import bearer
 
 # (method, path template, the action it performs; None = public)
@@ -26,6 +26,7 @@ API_ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/users", Action.USERS_MANAGE),
     ("POST", "/api/users", Action.USERS_MANAGE),
     ("GET", "/api/runs", Action.RUNS_READ),
+    ("GET", "/api/runs/{run_id}", Action.RUNS_READ),
     ("GET", "/api/rules/versions", Action.RULES_READ),
     ("GET", "/api/rules/versions/{code}/{number}", Action.RULES_READ),
     ("GET", "/api/rules/diff", Action.RULES_READ),
@@ -34,7 +35,7 @@ API_ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/segments/{name}/screen", Action.SEGMENTS_READ),
 ]
 # Concrete values for path templates, and queries the endpoints need.
-PATH_VALUES = {"code": "STD", "number": "1", "name": SEGMENT}
+PATH_VALUES = {"code": "STD", "number": "1", "name": SEGMENT, "run_id": DEMO_RUN_ID}
 QUERIES = {"/api/rules/diff": "?left=STD@1&right=STD@2",
            "/api/segments/{name}/screen": f"?business_date={SCREEN_DATE}"}  # fmt: skip
 
