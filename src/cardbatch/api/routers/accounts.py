@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -74,9 +75,17 @@ def account_transactions(
 @router.get(
     "/{account_id}/statements",
     response_model=None,
-    summary="Billing statements (empty until the cycle runs)",
+    summary="Stored statements; one (default latest) with its lines, as `statement show`",
 )
-def account_statements(user: Reader, store: StoreDep, account_id: AccountId) -> dict[str, Any]:
-    found = accounts.statements(store, account_id, unmasked=unmasked_for(user))
+def account_statements(
+    user: Reader,
+    store: StoreDep,
+    account_id: AccountId,
+    on: Annotated[date | None, Query(alias="date", description="Statement date")] = None,
+) -> dict[str, Any]:
+    try:
+        found = accounts.statements(store, account_id, on=on, unmasked=unmasked_for(user))
+    except accounts.UnknownStatement as exc:
+        raise HTTPException(404, str(exc)) from None
     result: dict[str, Any] = jsonable_encoder(found)
     return result
