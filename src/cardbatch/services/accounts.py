@@ -138,24 +138,27 @@ def statements(
     rows_max: int = STATEMENTS_LISTED_MAX,
     unmasked: bool = False,
 ) -> Statements:
-    view = summary(store, account_id, unmasked=unmasked)  # 404 for unknown accounts
+    _check_id(account_id)
     with store.read() as conn:
         listed = statement_rows(conn, account_id, rows_max)
         chosen = listed[:1] if on is None else statement_rows(conn, account_id, 1, on)
-        if on is not None and not chosen:
-            raise UnknownStatement(f"account {view.account_id} has no statement on {on}")
         statement = None
         if chosen:
             first, last = chosen[0]["period_start"], chosen[0]["statement_date"]
             lines = statement_lines(conn, account_id, first, last)
             statement = {**chosen[0], "lines": lines}
+    if not listed:  # no statement yet, or no such account (UnknownAccount: 404)
+        summary(store, account_id, unmasked=unmasked)
+    shown_id = account_id if unmasked else redact_text(account_id)
+    if on is not None and statement is None:
+        raise UnknownStatement(f"account {shown_id} has no statement on {on}")
     if not unmasked:
-        listed = [{**row, "account_id": view.account_id} for row in listed]
+        listed = [{**row, "account_id": shown_id} for row in listed]
         if statement is not None:
             lines = [{**ln, "description": redact_text(ln["description"] or "")}
                      for ln in statement["lines"]]  # fmt: skip
-            statement = {**statement, "account_id": view.account_id, "lines": lines}
-    return Statements(view.account_id, listed, statement)
+            statement = {**statement, "account_id": shown_id, "lines": lines}
+    return Statements(shown_id, listed, statement)
 
 
 @dataclass(frozen=True)
