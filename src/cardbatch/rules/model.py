@@ -202,6 +202,14 @@ class AutopaySection(_Section):
     allow_partial: bool = False
 
 
+class InstalmentSection(_Section):
+    # early payoff (提前还款): the fees of the instalments not yet billed are waived
+    # (the holder no longer borrows for those months) or charged at once
+    early_payoff_fee: Literal["waive_remaining_fees", "charge_remaining_fees"] = (
+        "waive_remaining_fees"
+    )
+
+
 class DelinquencySection(_Section):
     bucket_edges: list[int] = Field(default_factory=lambda: list(STANDARD_BUCKET_EDGES))
     five_category_edges: list[int] = Field(
@@ -234,6 +242,7 @@ class RuleSet(_Section):
     allocation: AllocationSection
     autopay: AutopaySection
     delinquency: DelinquencySection = Field(default_factory=DelinquencySection)
+    instalment: InstalmentSection = Field(default_factory=InstalmentSection)
 
     def terms_fields(self) -> dict[str, object]:
         """The cycle's product terms as field name -> value (see :mod:`cardbatch.rules.terms`)."""
