@@ -10,6 +10,9 @@ date and kind, and a rerun never posts twice):
    one attempt (``autopay_decisions``), debiting the linked deposit account and
    crediting the card in one entry (allocated by ``allocate_payments``), or declined
    with AM04 / AC04 / AC06; a retry follows only an AM04 decline;
+   ``sweep`` -- accounts of a combined deposit-credit product (``[autopay] mode =
+   "sweep"``): the linked deposit swept against the card every night instead
+   (:mod:`~cardbatch.jobs.cycle_sweep`);
 3. ``statement`` -- accounts whose statement day is today: the period
    (``run_period``), the interest entry, the stored statement and the next state;
 4. ``delinquency`` -- accounts past a due date or in arrears: DPD, bucket and class
@@ -48,6 +51,7 @@ from cardbatch.jobs.cycle_kernels import (
     late_fees_on,
     run_period,
 )
+from cardbatch.jobs.cycle_sweep import list_sweeps, process_sweeps, sweeping_products
 from cardbatch.money import format_fen
 from cardbatch.rules.model import DelinquencySection
 from cardbatch.store.tables import card_accounts
@@ -138,6 +142,8 @@ def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
         pl.col("autopay_mode").is_in(["full", "minimum"])
         & pl.col("repayment_account_id").is_not_null()
     )
+    sweeping = sweeping_products(conn, sorted(set(card["product_code"].to_list())), day)
+    card = card.filter(~pl.col("product_code").is_in(sorted(sweeping)))  # swept nightly instead
     joined = state.join(card.select("account_id"), on="account_id")
     terms = _with_terms(conn, joined, day, {})
     chosen = []
@@ -560,7 +566,8 @@ JOB = register(
         steps=(
             Step("late-fee", list_late_fees, process_late_fees),
             Step("autopay", list_autopay, process_autopay, after=("late-fee",)),
-            Step("statement", list_statements, process_statements, after=("autopay",)),
+            Step("sweep", list_sweeps, process_sweeps, after=("autopay",)),
+            Step("statement", list_statements, process_statements, after=("sweep",)),
             Step("delinquency", list_delinquency, process_delinquency, after=("statement",)),
         ),
         night_order=20,

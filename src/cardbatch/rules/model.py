@@ -196,6 +196,9 @@ class AllocationSection(_Section):
 
 
 class AutopaySection(_Section):
+    # due_date: debit the linked deposit on the attempt days; sweep: the combined
+    # deposit-credit card (存贷合一卡) sweeps the deposit against the card every night
+    mode: Literal["due_date", "sweep"] = "due_date"
     attempt_offset_days: int = Field(ge=0, le=5)
     retry_days: int = Field(default=0, ge=0, le=10)
     fallback_to_minimum: bool
