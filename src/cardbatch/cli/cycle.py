@@ -24,7 +24,11 @@ from cardbatch.cli.common import (
 from cardbatch.cli.run import DryRunOpt, engine_errors, parse_day, settings_for
 from cardbatch.domain.cycle.instalments import InstalmentError
 from cardbatch.engine.calendar import CalendarError
-from cardbatch.jobs.cycle_instalments import InstalmentRefused, convert_to_instalments
+from cardbatch.jobs.cycle_instalments import (
+    InstalmentRefused,
+    convert_to_instalments,
+    pay_off_instalments,
+)
 from cardbatch.jobs.cycle_service import (
     CycleError,
     account_status,
@@ -249,3 +253,31 @@ def instalment_cmd(
         out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} in {done.instalments} "
                   f"instalments, fee {format_fen(done.fee_fen)}, first billed "
                   f"{done.first_bill_date}", markup=False)  # fmt: skip
+
+
+@app.command("instalment-payoff")
+def instalment_payoff_cmd(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Instalment plan id (ACCOUNT:N).")],
+    day: Annotated[str, typer.Option("--date", help="Business date of the payoff.")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Pay an instalment plan off early (提前还款): the next statement bills what is left."""
+    st = state(ctx, db, json_, as_)
+    store = store_for(st)
+    try:
+        with store.write() as conn:
+            done = pay_off_instalments(conn, plan, parse_day(day))
+    except InstalmentRefused as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(done)
+    else:
+        out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} of principal and "
+                  f"{format_fen(done.fee_fen)} of fees billed on {done.bill_date}; "
+                  f"{format_fen(done.waived_fee_fen)} of fees waived ({done.fee_policy})",
+                  markup=False)  # fmt: skip

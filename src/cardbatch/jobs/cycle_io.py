@@ -18,7 +18,7 @@ from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
 from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
-from cardbatch.rules.model import DelinquencySection
+from cardbatch.rules.model import DelinquencySection, RuleSet
 from cardbatch.rules.versions import version_in_force
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
@@ -64,8 +64,15 @@ def terms_in_force(
     conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
 ) -> tuple[ProductTerms, str]:
     """The product terms of the rule version in force on ``day`` and its label."""
-    terms, label, _ = _in_force(conn, product_code, day, cache)
+    terms, label, _, _ = _in_force(conn, product_code, day, cache)
     return terms, label
+
+
+def rules_in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> RuleSet:
+    """The product's whole rule set in force on ``day`` (sections beyond the terms)."""
+    return _in_force(conn, product_code, day, cache)[3]
 
 
 def actions_in_force(
@@ -77,7 +84,7 @@ def actions_in_force(
 
 def _in_force(
     conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
-) -> tuple[ProductTerms, str, DelinquencySection]:
+) -> tuple[ProductTerms, str, DelinquencySection, RuleSet]:
     key = (product_code, day)
     if key not in cache:
         version = version_in_force(conn, product_code, day)
@@ -88,8 +95,8 @@ def _in_force(
             )
         rules = version.rules()
         fields: dict[str, Any] = dict(rules.terms_fields())
-        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency)
-    found: tuple[ProductTerms, str, DelinquencySection] = cache[key]
+        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency, rules)
+    found: tuple[ProductTerms, str, DelinquencySection, RuleSet] = cache[key]
     return found
 
 

@@ -141,3 +141,21 @@ def test_instalment_conversion_command(sqlite_url: str) -> None:
     assert refused.returncode == 1
     assert "instalment count must be one of" in refused.stderr
     assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True
+
+
+def test_instalment_payoff_through_the_cli(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 10))
+    post(store, "p1", card, "purchase", 150_000, date(2024, 3, 12))
+    store.dispose()
+    base = ("--db", sqlite_url, "cycle")
+    plan = cli_json(*base, "instalment", card, "--amount", "1500.00", "--months", "3",
+                    "--fee-percent", "0.5", "--date", "2024-03-12")  # fmt: skip
+    done = cli_json(*base, "instalment-payoff", plan["plan_id"], "--date", "2024-03-20")
+    assert (done["bill_date"], done["principal_fen"]) == ("2024-04-05", 150_000)
+    assert (done["fee_fen"], done["waived_fee_fen"]) == (0, 2_250)  # all three months waived
+    again = run_cli(*base, "instalment-payoff", plan["plan_id"], "--date", "2024-03-21")
+    assert again.returncode == 1
+    assert "was paid off on 2024-03-20" in again.stderr
