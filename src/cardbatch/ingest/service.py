@@ -199,6 +199,7 @@ class _Import:
         loader: Loader = LOADERS[self.columns.kind](conn, ctx)
         for chunk in self.reader.chunks(self.settings.chunk_rows):
             self._chunk(conn, chunk, loader)
+        loader.finish(conn)
         if self.result.rows_total == 0:
             raise WholeFileError("empty", f"{self.reader.path.name}: the file has no data rows")
 
