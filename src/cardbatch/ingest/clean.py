@@ -26,6 +26,7 @@ from cardbatch.domain.identity import (
 from cardbatch.domain.masking import mask_card, mask_name, mask_phone, mask_ric
 from cardbatch.ingest.columns import Column, FieldType
 from cardbatch.money import MoneyError, parse_yuan
+from cardbatch.textsafe import FORMULA_LEADS
 
 # Full-width forms U+FF01..U+FF5E map to ASCII; the ideographic space and the
 # no-break space to a space; ideographic punctuation that NFKC leaves alone
@@ -50,7 +51,6 @@ _HALF_WIDTH_CLASS = (
 STRIP_CHARS = " \t\r\n"
 # A rejects file prefixes cells that a spreadsheet would run with an apostrophe;
 # reading such a cell back removes it again.
-FORMULA_LEADS = "=+-@\t\r"
 _UNQUOTE_RE = r"^'([=+\-@\t\r])"
 _CJK = "[\u3400-\u4dbf\u4e00-\u9fff]"
 _NAME_SPACES_RE = re.compile(r"[ \t\r\n]+")

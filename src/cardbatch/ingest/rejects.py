@@ -18,25 +18,16 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from cardbatch.ingest.clean import FORMULA_LEADS
 from cardbatch.ingest.columns import REJECT_COLUMNS, REJECT_PREFIX, ColumnSet, header_token
 from cardbatch.ingest.errors import RowReject
 from cardbatch.ingest.formats.base import Reader
 from cardbatch.ingest.formats.delimited import DelimitedReader
+from cardbatch.textsafe import neutralise
 
-_PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
 REJECTS_MARK = ".rejects"
-
-
-def neutralise(cell: str) -> str:
-    """A cell safe to open in a spreadsheet: formula leads get an apostrophe."""
-    if cell and cell[0] in FORMULA_LEADS and not _PLAIN_NUMBER_RE.match(cell):
-        return "'" + cell
-    return cell
 
 
 def rejects_path(path: Path) -> Path:

@@ -36,6 +36,9 @@ from cardbatch.store.ingest_repo import earlier_imports, record_import, sqlite_c
 
 HASH_BLOCK_BYTES = 1 << 20
 HASH_SEED = 20240305
+# In-file duplicate check: a row accepted, waiting for an earlier row of its chunk,
+# or (0, 1, ...) rejected for the key of that number in DEDUPE_KEYS.
+_ACCEPT, _WAIT = -1, -2
 # Keys that must be unique inside one file, checked in this order.
 DEDUPE_KEYS: dict[Kind, tuple[str, ...]] = {
     Kind.CUSTOMERS: ("customer_id", "id_number"),
@@ -199,6 +202,7 @@ class _Import:
         loader: Loader = LOADERS[self.columns.kind](conn, ctx)
         for chunk in self.reader.chunks(self.settings.chunk_rows):
             self._chunk(conn, chunk, loader)
+        loader.finish(conn)
         if self.result.rows_total == 0:
             raise WholeFileError("empty", f"{self.reader.path.name}: the file has no data rows")
 
@@ -254,56 +258,97 @@ class _Import:
     def _dedupe(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, RowReject]]]:
         """Drop rows whose key an earlier row of the file already had.
 
-        Keys seen so far are kept with a 64-bit hash; a hash hit is only a
-        candidate, confirmed by comparing the keys themselves.
+        The rule, row by row in file order: a row is rejected when one of its keys
+        (checked in ``DEDUPE_KEYS`` order, the first that repeats is named) is held
+        by an earlier row that this check accepted; otherwise it is accepted and
+        holds its keys. Vectorised, a row is decided at once when no earlier row
+        of the chunk shares a key with it (accepted, or rejected by a key held from
+        an earlier chunk); only rows that share a key with an earlier row of the
+        same chunk go through the rule in Python. Keys of earlier chunks are kept
+        with a 64-bit hash; a hash hit is confirmed by comparing the keys.
         """
+        keys = DEDUPE_KEYS[self.columns.kind]
+        frame = frame.with_columns(
+            *(self._held_before(frame, key).alias(f"_held:{key}") for key in keys),
+            *((pl.col(key).is_not_null() & ~pl.col(key).is_first_distinct()).alias(f"_wait:{key}")
+              for key in keys),
+        )  # fmt: skip
+        decision: Any = pl
+        for number, key in enumerate(keys):
+            decision = decision.when(pl.col(f"_held:{key}").is_not_null()).then(pl.lit(number))
+            decision = decision.when(pl.col(f"_wait:{key}")).then(pl.lit(_WAIT))
+        frame = frame.with_columns(decision.otherwise(pl.lit(_ACCEPT)).alias("_decision"))
         rejects: list[tuple[int, RowReject]] = []
-        for key in DEDUPE_KEYS[self.columns.kind]:
-            frame = frame.with_columns(pl.col(key).hash(seed=HASH_SEED).alias("_hash"))
-            earlier = self.seen.get(key)
-            candidate = ~pl.col(key).is_first_distinct()
-            if earlier is not None:
-                candidate = candidate | pl.col("_hash").is_in(earlier.get_column("_hash").implode())
-            candidates = frame.filter(candidate & pl.col(key).is_not_null())
-            if candidates.height:
-                duplicates = self._duplicates(frame, candidates, key, earlier)
-                for index, line, first in duplicates.iter_rows():
-                    issue = FieldIssue(key, "duplicate_in_file", f"same {key} as line {first}")
-                    rejects.append((index, RowReject(line, (issue,))))
-                frame = frame.filter(~pl.col(INDEX).is_in(duplicates.get_column(INDEX).implode()))
-            frame = frame.drop("_hash")
-        for key in DEDUPE_KEYS[self.columns.kind]:
-            new = frame.filter(pl.col(key).is_not_null()).select(
+        for number, key in enumerate(keys):
+            for index, line, first in (
+                frame.filter(pl.col("_decision") == number)
+                .select(INDEX, LINE, f"_held:{key}")
+                .iter_rows()
+            ):
+                issue = FieldIssue(key, "duplicate_in_file", f"same {key} as line {first}")
+                rejects.append((index, RowReject(line, (issue,))))
+        accepted = frame.filter(pl.col("_decision") == _ACCEPT)
+        waiting = frame.filter(pl.col("_decision") == _WAIT)
+        if waiting.height:
+            accepted = pl.concat([accepted, self._sequential(accepted, waiting, keys, rejects)])
+            accepted = accepted.sort(INDEX)
+        accepted = accepted.drop("_decision", *(f"_{part}:{key}" for part in ("held", "wait")
+                                                for key in keys))  # fmt: skip
+        for key in keys:
+            new = accepted.filter(pl.col(key).is_not_null()).select(
                 pl.col(key).hash(seed=HASH_SEED).alias("_hash"), key, pl.col(LINE).alias("_first")
             )
             old = self.seen.get(key)
             self.seen[key] = new if old is None else pl.concat([old, new], rechunk=False)
-        return frame, rejects
+        return accepted, rejects
+
+    def _held_before(self, frame: pl.DataFrame, key: str) -> pl.Expr:
+        """Per row, the line of an earlier chunk's accepted row with the same key (or null)."""
+        earlier = self.seen.get(key)
+        if earlier is None:
+            return pl.lit(None, dtype=pl.Int64)
+        hashes = frame.get_column(key).hash(seed=HASH_SEED)
+        hits = earlier.filter(pl.col("_hash").is_in(hashes.implode()))
+        if hits.height == 0:
+            return pl.lit(None, dtype=pl.Int64)
+        held = dict(hits.select(key, "_first").iter_rows())
+        return pl.col(key).replace_strict(held, default=None, return_dtype=pl.Int64)
 
     @staticmethod
-    def _duplicates(
-        frame: pl.DataFrame, candidates: pl.DataFrame, key: str, earlier: pl.DataFrame | None
+    def _sequential(
+        accepted: pl.DataFrame,
+        waiting: pl.DataFrame,
+        keys: tuple[str, ...],
+        rejects: list[tuple[int, RowReject]],
     ) -> pl.DataFrame:
-        """(index, line, first line) of the candidates that repeat an earlier row's key."""
-        keys = candidates.get_column(key)
-        firsts = (
-            frame.filter(pl.col(key).is_in(keys.implode()))
-            .group_by(key)
-            .agg(pl.col(LINE).min().alias("_in_chunk"))
-        )
-        marked = candidates.join(firsts, on=key, how="left")
-        if earlier is not None:
-            before = earlier.filter(pl.col("_hash").is_in(candidates.get_column("_hash").implode()))
-            before = before.group_by(key).agg(pl.col("_first").min())
-            marked = marked.join(before, on=key, how="left")
-        else:
-            marked = marked.with_columns(pl.lit(None, dtype=pl.Int64).alias("_first"))
-        first = pl.coalesce("_first", "_in_chunk")
-        return (
-            marked.filter(first != pl.col(LINE))
-            .select(INDEX, LINE, first.alias("first"))
-            .sort(INDEX)
-        )
+        """The rule in file order for rows sharing a key with an earlier row of the chunk.
+
+        Rows decided at once never share a key with a later waiting row's earlier
+        rows that are still undecided, so the keys held by accepted rows of the
+        chunk (limited to the waiting rows' values) are all this needs.
+        """
+        held: dict[str, dict[Any, int]] = {}
+        for key in keys:
+            values = waiting.get_column(key).drop_nulls().implode()
+            found = accepted.filter(pl.col(key).is_in(values)).select(key, LINE)
+            held[key] = dict(found.iter_rows())
+        kept: list[int] = []
+        for row in waiting.iter_rows(named=True):
+            for key in keys:
+                value = row[key]
+                first = row[f"_held:{key}"] if value is not None else None
+                if first is None and value is not None:
+                    first = held[key].get(value)
+                if first is not None:
+                    issue = FieldIssue(key, "duplicate_in_file", f"same {key} as line {first}")
+                    rejects.append((row[INDEX], RowReject(row[LINE], (issue,))))
+                    break
+            else:
+                kept.append(row[INDEX])
+                for key in keys:
+                    if row[key] is not None:
+                        held[key][row[key]] = row[LINE]
+        return waiting.filter(pl.col(INDEX).is_in(kept))
 
     def _record(self, content_sha256: str, seq: int, duplicate_of: int | None) -> dict[str, Any]:
         result = self.result

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Literal, NamedTuple
 
+from cardbatch import textsafe
 from cardbatch.money import format_fen
 from cardbatch.payfiles import textio
 from cardbatch.payfiles.model import (
@@ -72,8 +73,6 @@ INPUT_HEADERS: dict[Lang, tuple[str, ...]] = {
     "en": ("account", "name", "amount", "memo"),
 }
 CONTROL_MARK: dict[Lang, str] = {"zh": "合计", "en": "TOTAL"}
-# Text starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Fixed zip and document timestamps make XLSX output byte-for-byte reproducible.
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -329,8 +328,9 @@ def validate(batch: BatchFile) -> list[FileProblem]:
 
 
 def neutralise(text: str) -> str:
-    """Text that a spreadsheet will not run as a formula: a leading ``'`` when needed."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Text that a spreadsheet will not run as a formula; a payment file's text cells
+    (accounts, names, memos) stay text, so a plain number gets the ``'`` too."""
+    return textsafe.neutralise(text, plain_numbers=False)
 
 
 def input_grid(batch: BatchFile) -> list[list[str]]:

@@ -27,6 +27,7 @@ from cardbatch.segments.typecheck import CheckedExpr, compile_check
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store.tables_rules import segments
+from cardbatch.textsafe import neutralise
 
 SEGMENT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 CLASSIFY_RULES_MAX = 5
@@ -36,8 +37,6 @@ EXPORT_COLUMNS = (
     "statement_day", "autopay_mode", "dpd", "bucket", "five_class",
 )  # fmt: skip
 _MASKS = {"name": mask_name, "id_number": mask_ric, "phone": mask_phone, "card_number": mask_card}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class SegmentError(ValueError):
@@ -165,9 +164,7 @@ def screen(conn: Connection, segment: Segment, business_date: date) -> Screening
 
 def _safe_cell(value: object) -> object:
     """Text a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER_RE.match(value):
-        return "'" + value
-    return value
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def export_rows(screening: Screening, *, masked: bool = True) -> list[dict[str, object]]:

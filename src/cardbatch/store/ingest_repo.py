@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Index, Table, func, select
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from cardbatch.store.tables_ingest import imports
 
@@ -46,6 +47,16 @@ def sqlite_cache(conn: Connection, cache_mb: int) -> Iterator[None]:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+def drop_index(conn: Connection, index: Index) -> None:
+    """Drop a secondary index inside the caller's transaction (a rollback restores it)."""
+    conn.execute(DropIndex(index))
+
+
+def create_index(conn: Connection, index: Index) -> None:
+    """Build an index over the rows now in its table (a unique index checks them all)."""
+    conn.execute(CreateIndex(index))
 
 
 def is_empty(conn: Connection, table: Table) -> bool:

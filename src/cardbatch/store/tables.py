@@ -39,7 +39,7 @@ customers = Table(
     metadata,
     Column("customer_id", String(32), primary_key=True),
     Column("name", String(100), nullable=False),
-    Column("id_number", String(18), nullable=False, unique=True),
+    Column("id_number", String(18), nullable=False),
     Column("phone", String(20)),
     Column("city", String(50)),
     Column("birth_date", Date),
@@ -48,6 +48,9 @@ customers = Table(
     Column("created_by", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True)),
     Column("updated_by", String(64)),
+    # A unique index, not a table constraint, so that a bulk load into an empty
+    # table can build it once after the rows are in (cardbatch.store.ingest_repo).
+    Index("uq_customers_id_number", "id_number", unique=True),
 )
 
 enterprises = Table(

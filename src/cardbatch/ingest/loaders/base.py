@@ -47,6 +47,10 @@ class Loader(Protocol):
 
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome: ...
 
+    def finish(self, conn: Connection) -> None:
+        """After the last chunk loaded (and before the import commits)."""
+        ...
+
 
 def changes(
     stored: dict[str, Any], row: dict[str, Any], columns: dict[str, str], present: frozenset[str]

@@ -31,11 +31,20 @@ from cardbatch.domain.masking import mask_name
 from cardbatch.ingest.loaders.base import LoadContext, LoadOutcome, changes
 from cardbatch.ingest.validate import INDEX, LINE
 from cardbatch.money import format_fen
-from cardbatch.store.ingest_repo import bulk_insert, insert_frame, is_empty, lookup, update_rows
+from cardbatch.store.ingest_repo import (
+    bulk_insert,
+    create_index,
+    drop_index,
+    insert_frame,
+    is_empty,
+    lookup,
+    update_rows,
+)
 from cardbatch.store.ledger_repo import post_entries
 from cardbatch.store.tables import balances, card_accounts, customers, deposit_accounts
 
 _AUDIT = ("created_at", "created_by")
+_ID_NUMBER_INDEX = next(i for i in customers.indexes if i.name == "uq_customers_id_number")
 _CLOSED = ("closed", "charged_off")
 
 
@@ -60,6 +69,17 @@ class CustomersLoader:
     def __init__(self, conn: Connection, ctx: LoadContext) -> None:
         self.ctx = ctx
         self.fresh = is_empty(conn, customers)
+        if self.fresh:  # build the ID number index once at the end, from sorted keys
+            drop_index(conn, _ID_NUMBER_INDEX)
+
+    def finish(self, conn: Connection) -> None:
+        """Build the ID number index dropped for a load into an empty table.
+
+        The rows loaded have distinct ID numbers (the in-file duplicate check),
+        and the unique index checks them all again as it is built.
+        """
+        if self.fresh:
+            create_index(conn, _ID_NUMBER_INDEX)
 
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()
@@ -89,7 +109,9 @@ class CustomersLoader:
             pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d").alias("birth_date"),
             "credit_score",
             *_audit(self.ctx),
-        ).sort("id_number")  # inserting in index order causes far fewer page misses
+        )
+        # Inserting in the order of the indexes maintained now causes far fewer page misses.
+        rows = rows.sort("customer_id" if self.fresh else "id_number")
         insert_frame(conn, customers, rows)
         out.inserted += rows.height
 
@@ -132,6 +154,9 @@ class AccountsLoader:
     def __init__(self, conn: Connection, ctx: LoadContext) -> None:
         self.ctx = ctx
         self.fresh = is_empty(conn, card_accounts)
+
+    def finish(self, conn: Connection) -> None:
+        return None
 
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()
@@ -231,6 +256,9 @@ class DepositsLoader:
 
     def __init__(self, conn: Connection, ctx: LoadContext) -> None:
         self.ctx = ctx
+
+    def finish(self, conn: Connection) -> None:
+        return None
 
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()

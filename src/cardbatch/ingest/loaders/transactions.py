@@ -40,6 +40,9 @@ class TransactionsLoader:
     def __init__(self, conn: Connection, ctx: LoadContext) -> None:
         self.ctx = ctx
 
+    def finish(self, conn: Connection) -> None:
+        return None
+
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()
         rows = list(frame.iter_rows(named=True))
