@@ -47,9 +47,9 @@ def test_migration_keeps_rows_and_foreign_keys_both_ways(store: Store, tmp_path:
     with store.write() as conn:
         config = alembic_config(store)
         config.attributes["connection"] = conn
-        command.downgrade(config, "0009")
+        command.downgrade(config, "0010")
     assert snapshot(store) == before and not id_number_index(store)
-    with pytest.raises(IntegrityError):  # the table constraint of 0009 holds
+    with pytest.raises(IntegrityError):  # the table constraint from before 0015 holds
         insert_duplicate_id_number(store)
     upgrade(store)
     assert snapshot(store) == before

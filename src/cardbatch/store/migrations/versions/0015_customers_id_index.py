@@ -13,7 +13,7 @@ with ``defer_foreign_keys`` the rows removed by the drop count as pending
 violations that copying them back clears before the commit.
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
