@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
