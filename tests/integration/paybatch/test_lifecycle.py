@@ -6,13 +6,14 @@ layer from the fixed outcomes in outcomes.toml), and the ledger itself.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.paybatch import (
@@ -29,11 +30,14 @@ from cardbatch.paybatch import (
     write_batch_returns,
 )
 from cardbatch.paybatch.model import RunRefused
+from cardbatch.paybatch.returns import load_results, pipe_returns
+from cardbatch.payfiles import summarize
 from cardbatch.payfiles.pain002 import parse_status_report
+from cardbatch.payfiles.returns import render_returns
 from cardbatch.services import ledger
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries, postings
-from cardbatch.store.tables_paybatch import paybatch_results, paybatch_rows
+from cardbatch.store.tables_paybatch import paybatch_results, paybatch_rows, paybatches
 from tests.integration.paybatch.worlds import (
     DAY,
     WORLDS,
@@ -421,3 +425,31 @@ def test_run_entries_are_the_transfer_entries_of_the_rows(store: Store, name: st
         assert stored[entry.idempotency_key] == (entry.content_hash, entry.run_id)
         got = [tuple(leg[1:]) for leg in legs if leg[0] == entry.idempotency_key]
         assert got == [(x.account_id, x.component, x.amount_fen) for x in entry.postings]
+
+
+def test_pipe_returns_built_column_wise_equal_the_payfiles_rendering(
+    store: Store, tmp_path: Path
+) -> None:
+    """The column-wise pipe return files are byte for byte what ``render_returns`` makes from
+    the rows and results (GBK with CRLF here, several failure reasons)."""
+    name = "pipe_gbk_crlf_payroll_20090906.txt"
+    build_world(store, WORLDS[name])
+    batch_id = submit_approved(store, name)
+    run_batch(store, batch_id, "operator")
+    with store.read() as conn:
+        header_text = show_header(conn, batch_id)
+        batch, results = load_results(conn, batch_id, header_text)
+        rendered = pipe_returns(conn, batch_id, json.loads(header_text))
+    assert rendered is not None
+    files, summary = rendered
+    assert files == render_returns(batch, results, created_at())
+    assert summary == summarize(results)
+    assert summary.failure_count == 2
+
+
+def show_header(conn: Connection, batch_id: int) -> str:
+    return str(
+        conn.execute(
+            select(paybatches.c.file_header).where(paybatches.c.batch_id == batch_id)
+        ).scalar_one()
+    )
