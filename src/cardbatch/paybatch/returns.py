@@ -8,16 +8,19 @@ completion time (UTC), so writing them again gives the same bytes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, RowMapping
 
 from cardbatch.paybatch.batches import require_batch
 from cardbatch.paybatch.header import batch_from_header, row_from_store
 from cardbatch.paybatch.model import BatchStateError, BatchStatus
-from cardbatch.payfiles import ReturnSummary, summarize, write_returns
+from cardbatch.payfiles import ReturnSummary, pipe, summarize, write_returns
 from cardbatch.payfiles.iso20022 import MESSAGE_NAMES
 from cardbatch.payfiles.model import BatchFile, BatchRow, FileProblem, RowResult
 from cardbatch.payfiles.pain002 import render_group_rejection
@@ -47,10 +50,85 @@ def write_batch_returns(
             raise BatchStateError(
                 f"batch {batch_id} is {status}; return files need a completed run"
             )
+        header = json.loads(row["file_header"])
+        if header["format"] == "pipe":
+            rendered = pipe_returns(conn, batch_id, header)
+            if rendered is not None:
+                return _write(batch_id, out_dir, *rendered)
         batch, results = load_results(conn, batch_id, row["file_header"])
     stamp = created_at or _naive_utc(row["completed_at"])
     paths = write_returns(batch, results, out_dir, created_at=stamp)
     return ReturnFiles(batch_id, paths, summarize(results))
+
+
+_PIPE_RESULTS_SQL = (
+    "SELECT r.raw_fields, r.amount_fen, res.status, res.reason_key"
+    " FROM paybatch_rows r JOIN paybatch_results res"
+    " ON res.batch_id = r.batch_id AND res.row_no = r.row_no"
+    " WHERE r.batch_id = ? ORDER BY r.row_no"
+)
+_PIPE_RESULTS_SCHEMA = {
+    "raw_fields": pl.String, "amount_fen": pl.Int64, "status": pl.String,
+    "reason_key": pl.String,
+}  # fmt: skip
+
+
+def pipe_returns(
+    conn: Connection, batch_id: int, header: dict[str, Any]
+) -> tuple[dict[str, bytes], ReturnSummary] | None:
+    """The success and failure files of a pipe batch, built column-wise from the store: each
+    line is the row's raw fields, its result in Chinese and its ISO code, as
+    :func:`cardbatch.payfiles.write_returns` renders them (a test compares the bytes).
+    None when a row has no raw fields (the general path then builds them)."""
+    frame = pl.DataFrame(
+        repo.raw_fetchall(conn, _PIPE_RESULTS_SQL, (batch_id,)),
+        schema=_PIPE_RESULTS_SCHEMA,
+        orient="row",
+    )
+    if frame["raw_fields"].null_count():
+        return None
+    keys = frame["reason_key"].unique().to_list()
+    reason_cn = {key: reason_by_key(key).reason_cn for key in keys}
+    iso = {key: reason_by_key(key).iso_code for key in keys}
+    ok = pl.col("status") == "success"
+    sep = pipe.SEPARATOR
+    lines = frame.select(
+        ok.alias("ok"),
+        "amount_fen",
+        pl.concat_str(
+            pl.col("raw_fields"),
+            pl.when(ok).then(pl.lit(SUCCESS.reason_cn))
+            .otherwise(pl.col("reason_key").replace_strict(reason_cn, return_dtype=pl.String)),
+            pl.when(ok).then(pl.lit(SUCCESS.iso_code))
+            .otherwise(pl.col("reason_key").replace_strict(iso, return_dtype=pl.String)),
+            pl.lit(""),
+            separator=sep,
+        ).alias("line"),
+    )  # fmt: skip
+    stem = Path(header["source_name"]).stem
+    suffix = Path(header["source_name"]).suffix or ".txt"
+    files, totals = {}, []
+    for part, wanted in (("success", True), ("failure", False)):
+        rows = lines.filter(pl.col("ok") == wanted)
+        total_fen = int(rows["amount_fen"].sum())
+        summary = pipe.join_fields(pipe.summary_fields(header["summary_fields"], rows.height,
+                                                       total_fen))  # fmt: skip
+        files[f"{stem}.{part}{suffix}"] = pipe.encode_lines(
+            [summary, *rows["line"].to_list()], header["newline"], header["encoding"]
+        )
+        totals += [rows.height, total_fen]
+    return files, ReturnSummary(*totals)
+
+
+def _write(
+    batch_id: int, out_dir: Path, files: dict[str, bytes], summary: ReturnSummary
+) -> ReturnFiles:
+    paths = []
+    for name, data in files.items():
+        path = Path(out_dir) / name
+        write_atomic(path, data)
+        paths.append(path)
+    return ReturnFiles(batch_id, paths, summary)
 
 
 def load_results(conn: Connection, batch_id: int, header: str) -> tuple[BatchFile, list[RowResult]]:

@@ -80,7 +80,8 @@ def post_frames(
     stored = _existing_entries(conn, hashed["idempotency_key"])
     _refuse_conflicts(hashed, stored)
     fresh = hashed.join(stored, on="idempotency_key", how="anti", maintain_order="left")
-    entry_ids = dict(zip(stored["idempotency_key"], stored["entry_id"], strict=True))
+    entry_ids = dict(zip(stored["idempotency_key"].to_list(), stored["entry_id"].to_list(),
+                         strict=True))  # fmt: skip
     if fresh.height == 0:
         return PostResult(entry_ids, written=0, replayed=stored.height, postings_written=0)
     new_ids = allocate_entry_ids(conn, fresh.height)
@@ -96,10 +97,15 @@ def post_frames(
         "entry_id", "idempotency_key", "content_hash", "business_date", "kind", "description",
         "reference_key", "run_id",
     ).with_columns(actor=pl.lit(actor), created_at=pl.lit(now))  # fmt: skip
+    if conn.dialect.name == "sqlite":
+        # The text sqlite3's own date adapters would store, made once per column, not per row.
+        entry_rows = entry_rows.with_columns(
+            pl.col("business_date").dt.strftime("%Y-%m-%d"), created_at=pl.lit(now.isoformat(" "))
+        )
     _bulk_insert(conn, "journal_entries", _ENTRY_COLUMNS, entry_rows)
     _bulk_insert(conn, "postings", _POSTING_COLUMNS, fresh_postings.select(_POSTING_COLUMNS))
     apply_balance_frame(conn, balance_deltas(fresh_postings))
-    entry_ids.update(zip(fresh["idempotency_key"], new_ids, strict=True))
+    entry_ids.update(zip(fresh["idempotency_key"].to_list(), new_ids, strict=True))
     return PostResult(entry_ids, fresh.height, stored.height, fresh_postings.height)
 
 
@@ -226,7 +232,8 @@ def content_hashes(entries: pl.DataFrame, postings: pl.DataFrame) -> list[str]:
             pl.col("legs").fill_null(""), separator="\x1f",
         )
     )  # fmt: skip
-    return [hashlib.sha256(t.encode()).hexdigest() for t in text.to_series()]
+    sha256 = hashlib.sha256
+    return [sha256(t).hexdigest() for t in text.to_series().cast(pl.Binary).to_list()]
 
 
 def _refuse_conflicts(hashed: pl.DataFrame, stored: pl.DataFrame) -> None:

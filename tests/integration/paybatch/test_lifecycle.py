@@ -6,13 +6,14 @@ layer from the fixed outcomes in outcomes.toml), and the ledger itself.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.paybatch import (
@@ -29,10 +30,14 @@ from cardbatch.paybatch import (
     write_batch_returns,
 )
 from cardbatch.paybatch.model import RunRefused
+from cardbatch.paybatch.returns import load_results, pipe_returns
+from cardbatch.payfiles import summarize
 from cardbatch.payfiles.pain002 import parse_status_report
+from cardbatch.payfiles.returns import render_returns
 from cardbatch.services import ledger
 from cardbatch.store import Store
-from cardbatch.store.tables import journal_entries
+from cardbatch.store.tables import journal_entries, postings
+from cardbatch.store.tables_paybatch import paybatch_results, paybatch_rows, paybatches
 from tests.integration.paybatch.worlds import (
     DAY,
     WORLDS,
@@ -376,3 +381,75 @@ def test_a_repeated_row_inside_the_file_fails_as_duplicate(store: Store, tmp_pat
                                       "iso_code": "AM05"}  # fmt: skip
     assert result.success_count == 1  # the first 陈一 row only; it is collected once
     assert available_fen(store, "6222020000000001") == 10_000 - 5_800
+
+
+@pytest.mark.parametrize(
+    "name", ["pipe_gbk_crlf_payroll_20090906.txt", "pipe_utf8_collection_20240415.txt"]
+)
+def test_run_entries_are_the_transfer_entries_of_the_rows(store: Store, name: str) -> None:
+    """The columnar run posts, row for row, what ``transfer`` builds (same content hash, legs
+    in the same order), so a run started before and resumed after the change agrees."""
+    world = WORLDS[name]
+    build_world(store, world)
+    batch_id = submit_approved(store, name)
+    run_batch(store, batch_id, "operator")
+    je, p = journal_entries.c, postings.c
+    day = show(store, batch_id).business_date
+    with store.read() as conn:
+        rows = conn.execute(
+            select(paybatch_rows.c.row_no, paybatch_rows.c.account, paybatch_rows.c.amount_fen)
+            .join(paybatch_results, (paybatch_results.c.batch_id == paybatch_rows.c.batch_id)
+                  & (paybatch_results.c.row_no == paybatch_rows.c.row_no))
+            .where(paybatch_rows.c.batch_id == batch_id, paybatch_results.c.status == "success")
+        ).all()  # fmt: skip
+        stored = {
+            key: (content_hash, run_id)
+            for key, content_hash, run_id in conn.execute(
+                select(je.idempotency_key, je.content_hash, je.run_id)
+            )
+        }
+        legs = conn.execute(
+            select(je.idempotency_key, p.account_id, p.component, p.amount_fen)
+            .join_from(postings, journal_entries, p.entry_id == je.entry_id)
+            .order_by(p.posting_id)
+        ).all()
+    assert rows
+    kind = EntryKind.PAYROLL if world.kind == "payroll" else EntryKind.COLLECTION
+    for row_no, account, amount_fen in rows:
+        payer, payee = ((world.party_account, account) if world.kind == "payroll"
+                        else (account, world.party_account))  # fmt: skip
+        entry = transfer(entry_key(batch_id, row_no), day, kind, (payer, Component.BALANCE),
+                         (payee, Component.BALANCE), amount_fen,
+                         f"{world.kind} batch {batch_id} row {row_no}",
+                         run_id=f"paybatch:{batch_id}")  # fmt: skip
+        assert stored[entry.idempotency_key] == (entry.content_hash, entry.run_id)
+        got = [tuple(leg[1:]) for leg in legs if leg[0] == entry.idempotency_key]
+        assert got == [(x.account_id, x.component, x.amount_fen) for x in entry.postings]
+
+
+def test_pipe_returns_built_column_wise_equal_the_payfiles_rendering(
+    store: Store, tmp_path: Path
+) -> None:
+    """The column-wise pipe return files are byte for byte what ``render_returns`` makes from
+    the rows and results (GBK with CRLF here, several failure reasons)."""
+    name = "pipe_gbk_crlf_payroll_20090906.txt"
+    build_world(store, WORLDS[name])
+    batch_id = submit_approved(store, name)
+    run_batch(store, batch_id, "operator")
+    with store.read() as conn:
+        header_text = show_header(conn, batch_id)
+        batch, results = load_results(conn, batch_id, header_text)
+        rendered = pipe_returns(conn, batch_id, json.loads(header_text))
+    assert rendered is not None
+    files, summary = rendered
+    assert files == render_returns(batch, results, created_at())
+    assert summary == summarize(results)
+    assert summary.failure_count == 2
+
+
+def show_header(conn: Connection, batch_id: int) -> str:
+    return str(
+        conn.execute(
+            select(paybatches.c.file_header).where(paybatches.c.batch_id == batch_id)
+        ).scalar_one()
+    )
