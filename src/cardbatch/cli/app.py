@@ -11,6 +11,7 @@ from cardbatch.cli import (
     action,
     applications,
     audit,
+    bench,
     cards,
     cycle,
     date,
@@ -81,6 +82,7 @@ app.add_typer(cards.app, name="cards")
 app.add_typer(action.app, name="action")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(bench.app, name="bench")
 serve.register(app)
 
 

@@ -15,6 +15,10 @@ date and kind, and a rerun never posts twice):
 4. ``delinquency`` -- accounts past a due date or in arrears: DPD, bucket and class
    (``delinquency_as_of``), with a history row whenever the bucket or class changes.
 
+With the parameters ``accounts_from`` / ``accounts_to`` a run lists only the card
+accounts whose ids fall in that range: one partition of the portfolio
+(:mod:`cardbatch.jobs.cycle_partitions`). Entry keys do not depend on them.
+
 Product terms come from the rule version in force on the business date; a product
 with rule versions but none approved and in force fails the run with a message
 saying so. Accounts of a product that has no rule set loaded at all are not in
@@ -60,6 +64,14 @@ CLOSED_STATUSES = ("closed", "charged_off")
 TermsCache = dict[tuple[str, date], Any]
 
 
+def _within(ctx: JobContext) -> io.AccountRange | None:
+    """The partition's range of account ids (params ``accounts_from``/``accounts_to``), if any."""
+    low = ctx.params.get("accounts_from")
+    if low is None:
+        return None
+    return low, ctx.params.get("accounts_to") or None
+
+
 def _key(item: Item) -> str:
     account_id: str = item.payload
     return account_id
@@ -81,7 +93,7 @@ def _with_terms(
 
 def list_late_fees(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(pl.col("due_date").is_not_null())
+    state = io.states(conn, within=_within(ctx)).filter(pl.col("due_date").is_not_null())
     terms = _with_terms(conn, state, day, {})
     chosen = [
         row["account_id"]
@@ -129,8 +141,8 @@ def process_late_fees(
 
 def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(pl.col("due_date").is_not_null())
-    card = io.cards(conn).filter(
+    state = io.states(conn, within=_within(ctx)).filter(pl.col("due_date").is_not_null())
+    card = io.cards(conn, within=_within(ctx)).filter(
         pl.col("autopay_mode").is_in(["full", "minimum"])
         & pl.col("repayment_account_id").is_not_null()
     )
@@ -257,7 +269,7 @@ def _autopay_entry(key: str, ctx: JobContext, row: dict[str, Any]) -> JournalEnt
 
 def list_statements(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    card = io.cards(conn).filter(~pl.col("status").is_in(CLOSED_STATUSES))
+    card = io.cards(conn, within=_within(ctx)).filter(~pl.col("status").is_in(CLOSED_STATUSES))
     chosen = [
         row["account_id"]
         for row in card.iter_rows(named=True)
@@ -418,7 +430,7 @@ def _json_date(inputs: str) -> date:
 
 def list_delinquency(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(
+    state = io.states(conn, within=_within(ctx)).filter(
         pl.col("due_date").is_not_null()
         & ((pl.col("due_date") < day) | pl.col("arrears_since").is_not_null())
     )

@@ -94,8 +94,25 @@ def configured_products(conn: Connection) -> set[str]:
     return {str(code) for code in conn.execute(query).scalars()}
 
 
-def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
-    """Card accounts: id, product, statement day, limit, autopay, linked deposit, status."""
+AccountRange = tuple[str, str | None]  # first account id (inclusive), last (exclusive; None: open)
+
+
+def _in_range(column: Any, within: AccountRange | None) -> Any:
+    if within is None:
+        return None
+    low, high = within
+    return column >= low if high is None else and_(column >= low, column < high)
+
+
+def cards(
+    conn: Connection,
+    account_ids: Sequence[str] | None = None,
+    within: AccountRange | None = None,
+) -> pl.DataFrame:
+    """Card accounts: id, product, statement day, limit, autopay, linked deposit, status.
+
+    ``within`` limits the read to one partition's range of account ids.
+    """
     c = card_accounts.c
     query = select(
         c.account_id,
@@ -109,6 +126,8 @@ def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.Data
     ).order_by(c.account_id)
     if account_ids is not None:
         query = query.where(c.account_id.in_(list(account_ids)))
+    if within is not None:
+        query = query.where(_in_range(c.account_id, within))
     rows = [tuple(r) for r in conn.execute(query)]
     schema = {
         "account_id": pl.Utf8,
@@ -123,11 +142,17 @@ def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.Data
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def states(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
-    """The cycle state rows (all columns of ``cycle_accounts``)."""
+def states(
+    conn: Connection,
+    account_ids: Sequence[str] | None = None,
+    within: AccountRange | None = None,
+) -> pl.DataFrame:
+    """The cycle state rows (all columns of ``cycle_accounts``), optionally of one range."""
     query = select(cycle_accounts).order_by(cycle_accounts.c.account_id)
     if account_ids is not None:
         query = query.where(cycle_accounts.c.account_id.in_(list(account_ids)))
+    if within is not None:
+        query = query.where(_in_range(cycle_accounts.c.account_id, within))
     result = conn.execute(query)
     names = list(result.keys())
     rows = [tuple(r) for r in result]
