@@ -294,8 +294,9 @@ def reference_seconds(store: Store, subset_n: int) -> float:
                      "JOIN card_accounts USING (account_id) WHERE account_id = :a"),
                 {"a": account},
             ).one()  # fmt: skip
-            txns = _reference_txns(conn, account, state[0], day)
-            ref = RefAccount(index, state[1], state[2], terms, opened=state[0])
+            start = _as_date(state[0])
+            txns = _reference_txns(conn, account, start, day)
+            ref = RefAccount(index, state[1], state[2], terms, opened=start)
             result = reference_period(ref, txns)
             s = result.statement
             conn.execute(
@@ -322,7 +323,12 @@ def _reference_txns(conn: Connection, account: str, first: date, last: date) -> 
              "GROUP BY je.business_date, je.entry_id, je.kind"),
         {"a": account, "f": first, "l": last},
     )  # fmt: skip
-    return [Txn(d, int(e), _REFERENCE_KINDS[k], abs(int(s))) for d, e, k, s in rows]
+    return [Txn(_as_date(d), int(e), _REFERENCE_KINDS[k], abs(int(s))) for d, e, k, s in rows]
+
+
+def _as_date(value: Any) -> date:
+    """A date from a raw row (SQLite hands back ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 if __name__ == "__main__":
