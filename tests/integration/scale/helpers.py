@@ -27,11 +27,12 @@ def portfolio_store(url: str, accounts_n: int, seed: int = 7) -> Store:
 
 
 @contextmanager
-def extra_pg_database() -> Iterator[str]:
-    """One more fresh PostgreSQL database (for a second portfolio in the same test)."""
+def extra_pg_database(copy_of: str | None = None) -> Iterator[str]:
+    """One more PostgreSQL database: fresh, or a copy of the (unused) database ``copy_of``."""
     name = f"cardbatch_t_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{copy_of.rsplit("/", 1)[1]}"' if copy_of else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{template}')
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:

@@ -27,7 +27,7 @@ from cardbatch.jobs.cycle_partitions import (
 )
 from cardbatch.jobs.cycle_portfolio import BUSINESS_DATE
 from cardbatch.services import ledger
-from cardbatch.store import Store
+from cardbatch.store import Store, open_store
 from tests.integration.scale.helpers import (
     duplicate_keys,
     extra_pg_database,
@@ -36,9 +36,9 @@ from tests.integration.scale.helpers import (
 )
 
 pytestmark = pytest.mark.postgres
-ACCOUNTS_N = 240
-PARTITION_ACCOUNTS = 60
-SETTINGS = EngineSettings(chunk_size=15)
+ACCOUNTS_N = 120
+PARTITION_ACCOUNTS = 30
+SETTINGS = EngineSettings(chunk_size=10)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,12 @@ def client() -> Iterator[Any]:
     cluster.close()
 
 
-def _local_reference(url: str) -> Store:
-    store = portfolio_store(url, ACCOUNTS_N)
+def _portfolio_twice(url: str) -> Store:
+    """The portfolio in ``url``; the caller copies the database before the cycle runs."""
+    return portfolio_store(url, ACCOUNTS_N)
+
+
+def _local_reference(store: Store, url: str) -> Store:
     outcomes = run_partitioned(store, url, BUSINESS_DATE, "tester", SETTINGS,
                                accounts_per_partition=PARTITION_ACCOUNTS)  # fmt: skip
     assert [o.status for o in outcomes] == ["completed"] * 4
@@ -67,9 +71,11 @@ def _on_dask(client: Any, store: Store, url: str) -> list[PartitionOutcome]:
 
 
 def test_dask_writes_exactly_what_the_local_executor_writes(pg_url: str, client: Any) -> None:
-    local = _local_reference(pg_url)
-    with extra_pg_database() as other_url:
-        distributed = portfolio_store(other_url, ACCOUNTS_N)
+    built = _portfolio_twice(pg_url)
+    built.dispose()
+    with extra_pg_database(copy_of=pg_url) as other_url:
+        local = _local_reference(open_store(pg_url), pg_url)
+        distributed = open_store(other_url)
         outcomes = _on_dask(client, distributed, other_url)
         assert [o.status for o in outcomes] == ["completed"] * 4
         assert sum(o.items_read for o in outcomes) > ACCOUNTS_N  # four steps' items
@@ -81,7 +87,7 @@ def test_dask_writes_exactly_what_the_local_executor_writes(pg_url: str, client:
             assert got[name] == expected[name], name
         assert ledger.check(distributed).balanced
         distributed.dispose()
-    local.dispose()
+        local.dispose()
 
 
 def _kill_a_worker_mid_partition(store: Store, deadline_s: float) -> int:
@@ -104,9 +110,11 @@ def _kill_a_worker_mid_partition(store: Store, deadline_s: float) -> int:
 def test_a_worker_killed_mid_run_ends_complete_balanced_and_posted_once(
     pg_url: str, client: Any
 ) -> None:
-    local = _local_reference(pg_url)
-    with extra_pg_database() as other_url:
-        distributed = portfolio_store(other_url, ACCOUNTS_N)
+    built = _portfolio_twice(pg_url)
+    built.dispose()
+    with extra_pg_database(copy_of=pg_url) as other_url:
+        local = _local_reference(open_store(pg_url), pg_url)
+        distributed = open_store(other_url)
         pids = set(client.run(os.getpid).values())
         done: dict[str, Any] = {}
 
@@ -136,4 +144,4 @@ def test_a_worker_killed_mid_run_ends_complete_balanced_and_posted_once(
         for name in expected:
             assert got[name] == expected[name], name
         distributed.dispose()
-    local.dispose()
+        local.dispose()
