@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo.db
 DEMO_DIR ?= out/demo
+# Test processes (pytest-xdist); the e2e tests mostly wait on subprocesses and browsers.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -28,7 +30,7 @@ demo: $(VENV)/.installed
 
 ## make test: ruff, mypy and the whole test suite (SQLite and PostgreSQL).
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench

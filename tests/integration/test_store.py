@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 
 from cardbatch.store import SchemaMissing, StoreUnavailable, open_store
 from cardbatch.store.all_tables import metadata
-from cardbatch.store.db import normalise_url, redact_url
+from cardbatch.store.db import SCHEMA_HEAD, normalise_url, redact_url
 from cardbatch.store.migrate import current_revision, head_revision, upgrade
 
 
@@ -58,3 +58,8 @@ def test_url_helpers() -> None:
     assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
     assert redact_url("postgresql://u:pw@h/d") == "postgresql://u:***@h/d"
+
+
+def test_the_schema_head_constant_is_the_newest_migration() -> None:
+    """Commands compare the database with SCHEMA_HEAD; it must name Alembic's single head."""
+    assert head_revision() == SCHEMA_HEAD

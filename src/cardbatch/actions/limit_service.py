@@ -158,8 +158,8 @@ def _review(store: Store, batch_id: str, actor: str, verdict: str) -> LimitBatch
     batch = get_batch(store, batch_id)
     if batch.status != "proposed":
         raise LimitChangeError(f"limit batch {batch_id} is {batch.status}, not proposed")
-    require_approver(actor, batch.created_by, f"limit batch {batch_id}")
     with store.write() as conn:
+        require_approver(conn, actor, batch.created_by, f"limit batch {batch_id}")
         _set_batch(
             conn, batch_id, "proposed", status=verdict, approved_by=actor, approved_at=utc_now()
         )
@@ -194,8 +194,8 @@ def revert(
     batch = get_batch(store, batch_id)
     if batch.status not in ("applied", "reverting"):
         raise LimitChangeError(f"limit batch {batch_id} is {batch.status}, not applied")
-    require_approver(actor, "", f"limit batch {batch_id}")
     with store.write() as conn:
+        require_approver(conn, actor, "", f"limit batch {batch_id}")
         _set_batch(conn, batch_id, batch.status, status="reverting")
     _step(store, batch_id, actor, chunk_items, "applied", "reverted", forward=False)
     with store.write() as conn:

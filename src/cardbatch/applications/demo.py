@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from faker import Faker
 from sqlalchemy import select
 
 from cardbatch.actions import limit_service
@@ -85,6 +84,8 @@ def run_apps_demo(store: Store, workdir: Path, business_date: date, actor: str) 
 
 
 def _write_batch(store: Store, path: Path, business_date: date) -> Path:
+    from faker import Faker  # imported here: it takes ~0.5 s and only synthetic data needs it
+
     rng, fake = random.Random(11), Faker("zh_CN")
     fake.seed_instance(11)
     with store.read() as conn:

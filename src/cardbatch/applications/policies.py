@@ -72,8 +72,10 @@ def approve_policy(store: Store, policy_id: int, actor: str) -> PolicyVersion:
     version = get_policy_version(store, policy_id)
     if version.status != "pending":
         raise ApplicationsError(f"policy {policy_id} is {version.status}, not pending")
-    require_approver(actor, version.created_by, f"policy {version.code} v{version.version}")
     with store.write() as conn:
+        require_approver(
+            conn, actor, version.created_by, f"policy {version.code} v{version.version}"
+        )
         conn.execute(
             update(decision_policies)
             .where(

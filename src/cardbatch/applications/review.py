@@ -77,7 +77,7 @@ def review(
             raise ApplicationsError(f"no application {application_id}")
         if row.status != "referred":
             raise ApplicationsError(f"application {application_id} is {row.status}, not referred")
-        require_approver(actor, row.created_by, f"application {application_id}")
+        require_approver(conn, actor, row.created_by, f"application {application_id}")
         values = _approved(conn, row.policy_id, limit_fen) if approve else _declined(reason)
         conn.execute(
             update(applications)

@@ -13,9 +13,9 @@ from cardbatch.cli.common import (
     JsonOpt,
     emit_json,
     fail,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.services import audit
 from cardbatch.store.audit_repo import EventFilter
@@ -27,11 +27,8 @@ app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 def verify_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Recompute every row's hash and link; exit 1 naming the first edited or unlinked row."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         result = audit.verify(store)
-    finally:
-        store.dispose()
     broken = result.broken
     if st.json:
         emit_json({"ok": result.ok, "rows": result.rows, "head_hash": result.head_hash,
@@ -58,11 +55,8 @@ def list_cmd(
     st = state(ctx, db, json_)
     if not 1 <= limit <= audit.LIST_ROWS_MAX:
         fail(f"--limit must be 1..{audit.LIST_ROWS_MAX}")
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         events = audit.list_events(store, limit, EventFilter(actor=actor, action=action))
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"events": events})
         return

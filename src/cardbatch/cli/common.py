@@ -7,10 +7,12 @@ Exit codes: 0 done, 1 checked and found wrong, 2 bad input or environment.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -59,6 +61,16 @@ def db_url(st: State) -> str:
 
 def store_for(st: State, *, require_schema: bool = True) -> Store:
     return open_store(db_url(st), require_schema=require_schema)
+
+
+@contextlib.contextmanager
+def opened_store(st: State, *, require_schema: bool = True) -> Iterator[Store]:
+    """The store for one command, disposed of when the command ends (however it ends)."""
+    store = store_for(st, require_schema=require_schema)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 def actor_for(st: State) -> str:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from cardbatch.cli.common import AsOpt, DbOpt, JsonOpt, actor_for, emit_json, out, state, store_for
+from cardbatch.cli.common import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    actor_for,
+    emit_json,
+    opened_store,
+    out,
+    state,
+)
 from cardbatch.services import audit
 from cardbatch.store.db import redact_url
 from cardbatch.store.migrate import upgrade
@@ -19,14 +28,11 @@ def upgrade_cmd(
     """Create the schema, or migrate it to the latest version (idempotent)."""
     st = state(ctx, db, json_, as_)
     actor = actor_for(st)
-    store = store_for(st, require_schema=False)
-    try:
+    with opened_store(st, require_schema=False) as store:
         before, after = upgrade(store)
         if before != after:
             with store.write() as conn:
                 audit.record(conn, actor, "db.upgrade", "schema", before=before, after=after)
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"database": redact_url(store.url), "from": before, "to": after})
     elif before == after:

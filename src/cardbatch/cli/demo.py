@@ -20,9 +20,9 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.cli.paybatch import print_demo_batches
 from cardbatch.feedback.demo import report_lines, run_feedback_demo
@@ -64,8 +64,7 @@ def demo_cmd(
     except ValueError as exc:
         fail(str(exc))
     workdir.mkdir(parents=True, exist_ok=True)
-    store = store_for(st, require_schema=False)
-    try:
+    with opened_store(st, require_schema=False) as store:
         upgrade(store)
         with Progress(console=err, disable=st.json, transient=True) as progress:
             task = progress.add_task("business dates", total=config.days)
@@ -80,8 +79,6 @@ def demo_cmd(
         payments = run_payment_files(store, workdir, date.fromisoformat(report.business_dates[-1]))
         feedback = run_feedback_demo(store, FEEDBACK_MAKER, FEEDBACK_CHECKER)
         report.ledger = ledger.check(store)  # again, after payment files and corrections
-    finally:
-        store.dispose()
     if st.json:
         emit_json(
             {

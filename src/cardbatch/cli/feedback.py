@@ -20,9 +20,9 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.cli.run import engine_errors, parse_day, print_progress, settings_for, show_report
 from cardbatch.engine.calendar import current_business_date
@@ -58,12 +58,8 @@ def feedback_errors() -> Iterator[None]:
 def _day(st: State, text: str | None) -> date:
     if text is not None:
         return parse_day(text)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            day = current_business_date(conn)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.read() as conn:
+        day = current_business_date(conn)
     if day is None:
         fail("--date is needed: no business date is set (cardbatch date set)")
     return day
@@ -87,16 +83,12 @@ def add(
     """Record feedback; without --entry, the entries it concerns are found by category."""
     st = state(ctx, db, json_, as_)
     business_date = _day(st, day)
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            record = service.add_feedback(
-                store, account_id=account, channel=parse_choice(Channel, channel, "channel"),
-                category=parse_choice(Category, category, "category"), text=text,
-                business_date=business_date, actor=actor_for(st), entry_keys=entry or (),
-            )  # fmt: skip
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        record = service.add_feedback(
+            store, account_id=account, channel=parse_choice(Channel, channel, "channel"),
+            category=parse_choice(Category, category, "category"), text=text,
+            business_date=business_date, actor=actor_for(st), entry_keys=entry or (),
+        )  # fmt: skip
     _show(record, st.json)
 
 
@@ -112,11 +104,8 @@ def list_(
     st = state(ctx, db, json_)
     with feedback_errors():
         wanted = parse_choice(Status, status, "status").value if status else None
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         records = service.list_feedback(store, status=wanted, account_id=account)
-    finally:
-        store.dispose()
     if st.json:
         emit_json(records)
         return
@@ -131,12 +120,8 @@ def list_(
 def show(ctx: typer.Context, feedback_id: int, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """One feedback record with its linked entries and corrections."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            record = service.get_feedback(store, feedback_id)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        record = service.get_feedback(store, feedback_id)
     _show(record, st.json)
 
 
@@ -147,12 +132,8 @@ def investigate(
 ) -> None:  # fmt: skip
     """Mark feedback as being investigated."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            record = service.investigate(store, feedback_id, actor_for(st))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        record = service.investigate(store, feedback_id, actor_for(st))
     _show(record, st.json)
 
 
@@ -180,17 +161,13 @@ def resolve(
     if reject and wanted:
         fail("--reject takes no --reverse or --waive")
     business_date = _day(st, day) if wanted else date.min
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            if reject:
-                record = service.reject(store, feedback_id, resolution, actor_for(st))
-            else:
-                record = service.resolve(store, feedback_id, resolution, actor_for(st),
-                                         corrections_wanted=wanted,
-                                         business_date=business_date)  # fmt: skip
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        if reject:
+            record = service.reject(store, feedback_id, resolution, actor_for(st))
+        else:
+            record = service.resolve(store, feedback_id, resolution, actor_for(st),
+                                     corrections_wanted=wanted,
+                                     business_date=business_date)  # fmt: skip
     _show(record, st.json)
 
 
@@ -201,12 +178,8 @@ def approve(
 ) -> None:  # fmt: skip
     """Approve a proposed correction (a different user from the one who proposed it)."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            correction = service.approve_correction(store, correction_id, actor_for(st))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        correction = service.approve_correction(store, correction_id, actor_for(st))
     if st.json:
         emit_json(correction)
     else:
@@ -220,11 +193,8 @@ def corrections(
     """List corrections (all, or those of one business date)."""
     st = state(ctx, db, json_)
     business_date = parse_day(day) if day else None
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         rows = service.list_corrections(store, business_date)
-    finally:
-        store.dispose()
     if st.json:
         emit_json(rows)
         return
@@ -250,20 +220,16 @@ def run_corrections_cmd(
     st = state(ctx, db, json_, as_)
     business_date = _day(st, day)
     settings = settings_for(chunk_size=chunk_size)
-    store = store_for(st)
-    try:
-        with engine_errors(), feedback_errors():
-            try:
-                report = run_corrections(store, business_date, actor_for(st), settings,
-                                         print_progress if progress else None)  # fmt: skip
-            except AlreadyCompleted as exc:
-                if st.json:
-                    emit_json({"status": "already_completed", "message": str(exc)})
-                else:
-                    err.print(str(exc), markup=False)
-                return
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors(), feedback_errors():
+        try:
+            report = run_corrections(store, business_date, actor_for(st), settings,
+                                     print_progress if progress else None)  # fmt: skip
+        except AlreadyCompleted as exc:
+            if st.json:
+                emit_json({"status": "already_completed", "message": str(exc)})
+            else:
+                err.print(str(exc), markup=False)
+            return
     show_report(report, st.json)
     if report.status != "completed":
         raise typer.Exit(EXIT_FOUND_WRONG)
@@ -273,12 +239,8 @@ def run_corrections_cmd(
 def explain(ctx: typer.Context, feedback_id: int, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """What happened to the entries a feedback record concerns: run, item, postings, rules."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with feedback_errors():
-            story = explain_mod.explain(store, feedback_id)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, feedback_errors():
+        story = explain_mod.explain(store, feedback_id)
     if st.json:
         emit_json(story)
         return

@@ -13,6 +13,7 @@ from cardbatch.cli.common import (
     JsonOpt,
     emit_json,
     fail,
+    opened_store,
     out,
     state,
     store_for,
@@ -29,11 +30,8 @@ account_app = typer.Typer(help="Card and deposit accounts.", no_args_is_help=Tru
 def check_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """Verify debits = credits, every entry balanced, every balance = sum of its postings."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         result = ledger.check(store)
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"balanced": result.balanced, "journal_entries": result.journal_entries,
                    "postings": result.postings, "debits_fen": result.debits_fen,

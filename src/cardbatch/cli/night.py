@@ -14,9 +14,9 @@ from cardbatch.cli.common import (
     JsonOpt,
     actor_for,
     emit_json,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.cli.run import (
     ChunkOpt,
@@ -59,13 +59,9 @@ def run_cmd(
     one = parse_day(day) if day else None
     last = parse_day(through, "--through") if through else None
     signal.signal(signal.SIGTERM, _sigterm)
-    store = store_for(st)
-    try:
-        with engine_errors():
-            report = run_night(store, settings, actor_for(st), one, last, dry_run,
-                               print_progress if progress else None)  # fmt: skip
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors():
+        report = run_night(store, settings, actor_for(st), one, last, dry_run,
+                           print_progress if progress else None)  # fmt: skip
     if st.json:
         emit_json(report)
     else:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cardbatch.cli.common import DbOpt, JsonOpt, emit_json, fail, out, state, store_for
+from cardbatch.cli.common import DbOpt, JsonOpt, emit_json, fail, opened_store, out, state
 from cardbatch.cli.run import parse_day
 from cardbatch.feedback import impact, retry
 from cardbatch.feedback.model import FeedbackError
@@ -67,11 +67,8 @@ def rates_cmd(
     st = state(ctx, db, json_)
     last = parse_day(date_to, "--to") if date_to else date.today()
     first = parse_day(date_from, "--from") if date_from else last - timedelta(REPORT_DAYS_DEFAULT)
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         report = rates(store, first, last)
-    finally:
-        store.dispose()
     job_rows = [r.as_row() for r in report.jobs]
     category_rows = [c.as_row() for c in report.categories]
     version_rows = [v.as_row() for v in report.rule_versions]

@@ -22,6 +22,7 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     fail,
+    opened_store,
     out,
     state,
     store_for,
@@ -159,12 +160,8 @@ def list_cmd(
     from cardbatch.rules.versions import list_versions
 
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            versions = list_versions(conn, product)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.read() as conn:
+        versions = list_versions(conn, product)
     if st.json:
         emit_json({"versions": [_version_json(v) for v in versions]})
         return

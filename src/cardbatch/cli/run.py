@@ -24,9 +24,9 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.engine import EngineError, monitor, operations, registry, repo, retention
 from cardbatch.engine.calendar import current_business_date
@@ -104,19 +104,15 @@ def execute(
     """Run a request and print its report; exit 1 unless the run completed."""
     st = state(ctx, db, json_)
     signal.signal(signal.SIGTERM, _sigterm)
-    store = store_for(st)
-    try:
-        with engine_errors():
-            try:
-                report = run_job(store, request, print_progress if progress else None)
-            except AlreadyCompleted as exc:
-                if st.json:
-                    emit_json({"status": "already_completed", "message": str(exc)})
-                else:
-                    err.print(str(exc), markup=False)
-                return
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors():
+        try:
+            report = run_job(store, request, print_progress if progress else None)
+        except AlreadyCompleted as exc:
+            if st.json:
+                emit_json({"status": "already_completed", "message": str(exc)})
+            else:
+                err.print(str(exc), markup=False)
+            return
     show_report(report, st.json)
     if report.status != "completed":
         raise typer.Exit(EXIT_FOUND_WRONG)
@@ -173,12 +169,8 @@ def resume_cmd(
 ) -> None:
     """Continue a stopped, failed or dead run from its last committed chunk."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            run = repo.get_run(conn, run_id)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.read() as conn:
+        run = repo.get_run(conn, run_id)
     if run is None:
         fail(f"no run {run_id!r}")
     with engine_errors():
@@ -217,12 +209,8 @@ def list_cmd(
     st = state(ctx, db, json_)
     if not 1 <= limit <= RUNS_LIST_MAX:
         fail(f"--limit must be 1..{RUNS_LIST_MAX}")
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            runs = repo.list_runs(conn, limit, job, parse_day(day) if day else None, status)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.read() as conn:
+        runs = repo.list_runs(conn, limit, job, parse_day(day) if day else None, status)
     if st.json:
         emit_json([{"run_id": r.run_id, "job": r.job_name, "business_date": r.business_date,
                     "status": r.status, "items_read": r.items_read, "items_total": r.items_total,
@@ -248,12 +236,8 @@ def show_cmd(
 ) -> None:
     """A run's steps, counts, sums, timings, rate, ETA and failures by reason code."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with engine_errors(), store.read() as conn:
-            report = monitor.build_report(conn, run_id, sample_max=load_settings().sample_items_max)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors(), store.read() as conn:
+        report = monitor.build_report(conn, run_id, sample_max=load_settings().sample_items_max)
     show_report(report, st.json)
 
 
@@ -267,12 +251,8 @@ def stop_cmd(
 ) -> None:
     """Stop a run after its current chunk (or mark a dead run stopped)."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with engine_errors():
-            outcome = operations.stop_run(store, run_id, actor_for(st))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors():
+        outcome = operations.stop_run(store, run_id, actor_for(st))
     if st.json:
         emit_json({"run_id": run_id, "outcome": outcome})
     else:
@@ -290,12 +270,8 @@ def abandon_cmd(
 ) -> None:
     """Give up a run that is not running; the next start of its job and date is a new run."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with engine_errors():
-            operations.abandon_run(store, run_id, actor_for(st), reason)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors():
+        operations.abandon_run(store, run_id, actor_for(st), reason)
     if st.json:
         emit_json({"run_id": run_id, "status": "abandoned", "reason": reason})
     else:
@@ -319,14 +295,11 @@ def purge_cmd(
         )
     except SettingError as exc:
         fail(str(exc))
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         with store.read() as conn:
             today = current_business_date(conn) or utc_now().date()
         result = retention.purge_item_results(store, today, settings.retention_days,
                                               settings.purge_batch_rows, actor_for(st))  # fmt: skip
-    finally:
-        store.dispose()
     if st.json:
         emit_json(result)
     else:

@@ -19,6 +19,7 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    opened_store,
     out,
     state,
     store_for,
@@ -98,12 +99,8 @@ def list_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> No
     from cardbatch.segments.service import list_segments
 
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            found = list_segments(conn)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.read() as conn:
+        found = list_segments(conn)
     if st.json:
         emit_json({"segments": [_segment_json(s) for s in found]})
         return
@@ -180,12 +177,8 @@ def export_cmd(
         rows = write_export(result, file, masked=not unmasked)
     except OSError as exc:
         fail(f"cannot write {file}: {exc}")
-    store = store_for(st)
-    try:
-        with store.write() as conn:
-            record_export(conn, result, file, rows, not unmasked, actor)
-    finally:
-        store.dispose()
+    with opened_store(st) as store, store.write() as conn:
+        record_export(conn, result, file, rows, not unmasked, actor)
     if st.json:
         emit_json({"segment": result.segment.name, "file": str(file), "rows": rows,
                    "masked": not unmasked})  # fmt: skip

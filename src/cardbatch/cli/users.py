@@ -16,6 +16,7 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    opened_store,
     out,
     state,
     store_for,
@@ -67,11 +68,8 @@ def _ask_password() -> str:
 def list_cmd(ctx: typer.Context, db: DbOpt = None, json_: JsonOpt = False) -> None:
     """List users and their roles (never tokens)."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
+    with opened_store(st) as store:
         found = users.list_users(store)
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"users": found})
         return

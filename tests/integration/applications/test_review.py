@@ -13,6 +13,7 @@ from cardbatch.applications.policies import approve_policy, load_policy
 from cardbatch.applications.review import review, review_queue
 from cardbatch.applications.roles import NotAllowed
 from cardbatch.applications.service import ApplicationsError, DuplicateFile, submit
+from cardbatch.services import users
 from cardbatch.store import Store
 from cardbatch.store.tables_apps import applications
 from tests.integration.applications.conftest import (
@@ -104,3 +105,13 @@ def test_policy_needs_a_different_approver_and_pending_is_not_in_force(
         ).scalar_one()
     assert policy_id != version.policy_id
     assert approve_policy(bank, version.policy_id, CHECKER).status == "approved"
+
+
+def test_the_users_table_gives_the_approver_role(bank: Store, tmp_path: Path) -> None:
+    """A console user with role approver approves; an operator does not."""
+    users.add_user(bank, "zhao.li", "approver", actor="root")
+    users.add_user(bank, "qian.yu", "operator", actor="root")
+    application_id = _referred(bank, tmp_path)
+    with pytest.raises(NotAllowed, match="approver role"):
+        review(bank, application_id, "qian.yu", approve=True, limit_fen=800_000)
+    assert review(bank, application_id, "zhao.li", approve=True, limit_fen=800_000) == "approved"
