@@ -76,13 +76,14 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         store = open_store(url)
         settings = load_settings()
         rss_before_mb = peak_rss_mb()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         outcomes = run_partitioned(
             store, url, BUSINESS_DATE, "bench", settings,
             accounts_per_partition=int(args["partition_accounts"]),
             executor=args["executor"], scheduler=args.get("scheduler"),
         )  # fmt: skip
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         rss_mb = peak_rss_mb()
         not_done = [o for o in outcomes if o.status != "completed"]
         if not_done:
@@ -105,6 +106,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         "partition_accounts": int(args["partition_accounts"]),
         "seconds": round(seconds, 3),
         "accounts_per_s": round(accounts_n / seconds),
+        "cpu_seconds_this_process": round(cpu_seconds, 3),
         "postings": len(posting_rows),
         "entries": len(entries),
         "peak_rss_mb": rss_mb,
