@@ -202,9 +202,12 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
         for row in decided.iter_rows(named=True):
             rows[row["account_id"]] = {**row, "split": parts.get(row["account_id"])}
     outcomes = []
+    attempts: list[dict[str, Any]] = []
     for item in chunk:
         row = rows[_key(item)]
-        outcomes.append(_autopay_outcome(conn, ctx, item, row, earlier.get(_key(item))))
+        outcomes.append(_autopay_outcome(attempts, ctx, item, row, earlier.get(_key(item))))
+    if attempts:
+        conn.execute(insert(autopay_attempts), attempts)
     return outcomes
 
 
@@ -226,8 +229,13 @@ def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -
 
 
 def _autopay_outcome(
-    conn: Connection, ctx: JobContext, item: Item, row: dict[str, Any], earlier: str | None
+    attempts: list[dict[str, Any]],
+    ctx: JobContext,
+    item: Item,
+    row: dict[str, Any],
+    earlier: str | None,
 ) -> ItemOutcome:
+    """The item's outcome; the attempt to store (if any) is added to ``attempts``."""
     if earlier is not None and earlier != "declined:AM04":
         return skipped(item, "no_retry", f"last attempt {earlier}; only AM04 is retried")
     entry_key = ctx.entry_key(item.key)
@@ -244,7 +252,7 @@ def _autopay_outcome(
         "entry_key": entry_key if row["outcome"] == "debited" else None,
         "run_id": ctx.run_id,
     }
-    conn.execute(insert(autopay_attempts), [attempt])
+    attempts.append(attempt)
     if row["outcome"] == "declined":
         return succeeded(item, None, 0, tally=f"declined_{row['reason_code']}")
     if row["outcome"] != "debited":
