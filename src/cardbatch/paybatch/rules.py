@@ -5,11 +5,18 @@ fixed order: pre-check (amount, duplicate) -> account exists (AC01) -> closed (A
 frozen (AC06) -> holder name (BE01) -> for collections, mandate (MD01) and the payer's
 funds (AM04); it is :func:`cardbatch.payfiles.checks.check_account` plus the funds rule,
 with an exact-name fast path (a test keeps the two in agreement).
+:func:`chunk_reasons` decides a whole chunk of rows column-wise with the same rules and
+order (a property test holds it to :func:`row_reason` applied row by row); only names
+that differ byte-wise and payers with more than one row in the chunk are looked at one
+by one.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+
+import polars as pl
 
 from cardbatch.domain.records import DepositStatus
 from cardbatch.payfiles.checks import check_amount, duplicates, names_match
@@ -77,3 +84,85 @@ def row_reason(
         if available_fen < amount_fen:
             return INSUFFICIENT_FUNDS
     return SUCCESS
+
+
+# The columns :func:`chunk_reasons` reads, as the store gives them for a run's chunk.
+CHUNK_SCHEMA: dict[str, pl.DataType] = {
+    "row_no": pl.Int64(),
+    "name": pl.String(),
+    "account": pl.String(),
+    "amount_fen": pl.Int64(),
+    "pre_reason": pl.String(),
+    "holder_name": pl.String(),
+    "account_status": pl.String(),
+    "balance_fen": pl.Int64(),
+    "mandate_status": pl.String(),
+}
+
+
+def chunk_reasons(kind: Kind, rows: pl.DataFrame) -> pl.Series:
+    """The reason key of every row of a chunk (in row order), as :func:`row_reason` decides
+    them one after the other: a collection's payer pays a row only from what the rows
+    before it in the chunk left on the account."""
+    status = pl.col("account_status")
+    names_ok = (pl.col("name") == pl.col("holder_name")) | pl.col("_index").is_in(
+        _loose_name_matches(rows)
+    )
+    decided = (
+        pl.when(pl.col("pre_reason").is_not_null())
+        .then(pl.col("pre_reason"))
+        .when(pl.col("holder_name").is_null() | status.is_null())
+        .then(pl.lit(ACCOUNT_NOT_FOUND.key))
+        .when(status == DepositStatus.CLOSED.value)
+        .then(pl.lit(ACCOUNT_CLOSED.key))
+        .when(status != DepositStatus.ACTIVE.value)
+        .then(pl.lit(ACCOUNT_FROZEN.key))
+        .when(names_ok.not_())
+        .then(pl.lit(NAME_MISMATCH.key))
+    )
+    if kind == "collection":
+        decided = decided.when(pl.col("mandate_status").fill_null("") != MANDATE_ACTIVE).then(
+            pl.lit(NO_MANDATE.key)
+        )
+    indexed = rows.with_row_index("_index")
+    keys = indexed.select(decided.otherwise(pl.lit(SUCCESS.key)).alias("reason_key"))
+    reasons = keys.to_series()
+    if kind == "collection":
+        reasons = _apply_funds(indexed.with_columns(reason_key=reasons))
+    return reasons
+
+
+def _loose_name_matches(rows: pl.DataFrame) -> list[int]:
+    """Indexes of rows whose name differs from the holder's but matches once normalised."""
+    differ = (
+        rows.with_row_index("_index")
+        .filter(pl.col("name") != pl.col("holder_name"))
+        .select("_index", "name", "holder_name")
+    )
+    return [i for i, name, holder in differ.iter_rows() if names_match(name, holder)]
+
+
+def _apply_funds(rows: pl.DataFrame) -> pl.Series:
+    """Fail the collection rows the payer cannot cover (余额不足), in row order."""
+    candidates = rows.filter(pl.col("reason_key") == SUCCESS.key).with_columns(
+        available_fen=-pl.col("balance_fen").fill_null(0),
+        payer_rows=pl.len().over("account"),
+    )
+    short = candidates.filter(
+        (pl.col("payer_rows") == 1) & (pl.col("available_fen") < pl.col("amount_fen"))
+    )["_index"].to_list()
+    spent_fen: dict[str, int] = defaultdict(int)
+    shared = candidates.filter(pl.col("payer_rows") > 1)
+    for index, account, amount_fen, available_fen in shared.select(
+        "_index", "account", "amount_fen", "available_fen"
+    ).iter_rows():
+        if available_fen - spent_fen[account] < amount_fen:
+            short.append(index)
+        else:
+            spent_fen[account] += amount_fen
+    return rows.select(
+        pl.when(pl.col("_index").is_in(short))
+        .then(pl.lit(INSUFFICIENT_FUNDS.key))
+        .otherwise(pl.col("reason_key"))
+        .alias("reason_key")
+    ).to_series()

@@ -12,14 +12,14 @@ result, chunk = :func:`run_chunk`.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+import polars as pl
 from sqlalchemy import Connection
 
-from cardbatch.domain.ledger import Component, EntryKind, JournalEntry, transfer
+from cardbatch.domain.ledger import Component, EntryKind
 from cardbatch.money import format_fen
 from cardbatch.paybatch.batches import require_batch
 from cardbatch.paybatch.model import (
@@ -30,14 +30,14 @@ from cardbatch.paybatch.model import (
     RunOutcome,
     RunRefused,
 )
-from cardbatch.paybatch.rules import row_reason
+from cardbatch.paybatch.rules import chunk_reasons
 from cardbatch.payfiles.model import Kind
 from cardbatch.payfiles.reasons import SUCCESS
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
 from cardbatch.store import paybatch_repo as repo
-from cardbatch.store.ledger_repo import post_entries
+from cardbatch.store.ledger_frames import post_frames
 
 AfterChunk = Callable[[int, int], None]  # (chunk number, rows in it), after its commit
 _ENTRY_KIND = {"payroll": EntryKind.PAYROLL, "collection": EntryKind.COLLECTION}
@@ -138,56 +138,56 @@ def run_chunk(
     conn: Connection, job: BatchRun, after_row_no: int, chunk_no: int, rows_max: int
 ) -> tuple[int, int] | None:
     """Run the next ``rows_max`` rows after ``after_row_no`` inside the caller's transaction:
-    decide each, post the successes, record every result. Returns (last row no, rows) or
-    None when no row is left."""
+    decide them (column-wise), post the successes, record every result. Returns (last row
+    no, rows) or None when no row is left."""
     biller = job.party_account if job.kind == "collection" else None
-    rows = repo.next_chunk(conn, job.batch_id, after_row_no, rows_max, biller)
-    if not rows:
+    rows = repo.next_chunk_frame(conn, job.batch_id, after_row_no, rows_max, biller)
+    if rows.height == 0:
         return None
-    entries: list[JournalEntry] = []
-    results: list[tuple[Any, ...]] = []
-    spent_fen: dict[str, int] = defaultdict(int)
-    kind, entry_kind = job.kind, _ENTRY_KIND[job.kind]
-    for row in rows:
-        available_fen = -(row.balance_fen or 0) - spent_fen[row.account]
-        reason = row_reason(
-            kind,
-            row.name,
-            row.amount_fen,
-            row.pre_reason,
-            row.holder_name,
-            row.account_status,
-            available_fen,
-            row.mandate_status,
+    decided = rows.with_columns(reason_key=chunk_reasons(job.kind, rows))
+    success = pl.col("reason_key") == SUCCESS.key
+    key = pl.format("paybatch:{}:{}", pl.lit(job.batch_id), pl.col("row_no"))
+    paid = decided.filter(success)
+    entries, postings = chunk_entry_frames(job, paid)
+    post_frames(conn, entries, postings, actor=job.actor, now=utc_now())
+    results = decided.select(
+        pl.lit(job.batch_id, dtype=pl.Int64).alias("batch_id"),
+        "row_no",
+        pl.when(success).then(pl.lit("success")).otherwise(pl.lit("failed")).alias("status"),
+        "reason_key",
+        "amount_fen",
+        pl.lit(chunk_no, dtype=pl.Int64).alias("chunk_no"),
+        pl.when(success).then(key).alias("entry_key"),
+    )
+    repo.insert_results(conn, results.rows())
+    return int(rows["row_no"][-1]), rows.height
+
+
+def chunk_entry_frames(job: BatchRun, paid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The journal entries of a chunk's successful rows: one two-posting entry per row (the
+    payer debited, the payee credited), as :func:`cardbatch.domain.ledger.transfer` makes."""
+    kind = job.kind
+    key = pl.format("paybatch:{}:{}", pl.lit(job.batch_id), pl.col("row_no"))
+    entries = paid.select(
+        key.alias("idempotency_key"),
+        pl.lit(job.business_date, dtype=pl.Date).alias("business_date"),
+        pl.lit(str(_ENTRY_KIND[kind])).alias("kind"),
+        pl.format(f"{kind} batch {job.batch_id} row {{}}", pl.col("row_no")).alias("description"),
+        pl.lit(None, dtype=pl.String).alias("reference_key"),
+        pl.lit(f"paybatch:{job.batch_id}").alias("run_id"),
+    )
+    party = pl.lit(job.party_account)
+    payer, payee = (party, pl.col("account")) if kind == "payroll" else (pl.col("account"), party)
+    legs = [
+        paid.select(
+            key.alias("idempotency_key"),
+            account.alias("account_id"),
+            pl.lit(str(Component.BALANCE)).alias("component"),
+            (sign * pl.col("amount_fen")).alias("amount_fen"),
         )
-        key = None
-        if reason is SUCCESS:
-            key = entry_key(job.batch_id, row.row_no)
-            spent_fen[row.account] += row.amount_fen
-            payer, payee = (
-                (job.party_account, row.account)
-                if kind == "payroll"
-                else (row.account, job.party_account)
-            )
-            entries.append(
-                transfer(
-                    key,
-                    job.business_date,
-                    entry_kind,
-                    (payer, Component.BALANCE),
-                    (payee, Component.BALANCE),
-                    row.amount_fen,
-                    f"{kind} batch {job.batch_id} row {row.row_no}",
-                    run_id=f"paybatch:{job.batch_id}",
-                )
-            )
-        status = "success" if reason is SUCCESS else "failed"
-        results.append(
-            (job.batch_id, row.row_no, status, reason.key, row.amount_fen, chunk_no, key)
-        )
-    post_entries(conn, entries, actor=job.actor, now=utc_now())
-    repo.insert_results(conn, results)
-    return rows[-1].row_no, len(rows)
+        for account, sign in ((payer, 1), (payee, -1))
+    ]
+    return entries, pl.concat(legs)
 
 
 def _finish(store: Store, job: BatchRun) -> repo.ResultTotals:

@@ -54,7 +54,7 @@ def post_entries(
     entry_ids = {key: entry_id for key, (entry_id, _) in existing.items()}
     if not fresh:
         return PostResult(entry_ids, written=0, replayed=len(existing), postings_written=0)
-    new_ids = _allocate_entry_ids(conn, len(fresh))
+    new_ids = allocate_entry_ids(conn, len(fresh))
     entry_rows = [
         (new_id, e.idempotency_key, e.content_hash, e.business_date, e.kind, e.description,
          e.reference_key, e.run_id, actor, now)
@@ -112,7 +112,7 @@ def _existing_entries(conn: Connection, keys: list[str]) -> dict[str, tuple[int,
     return found
 
 
-def _allocate_entry_ids(conn: Connection, count: int) -> list[int]:
+def allocate_entry_ids(conn: Connection, count: int) -> list[int]:
     """Reserve ``count`` entry ids: the sequence on PostgreSQL, max+1 under SQLite's write lock."""
     if conn.dialect.name == "postgresql":
         rows = conn.execute(

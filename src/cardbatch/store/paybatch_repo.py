@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+import polars as pl
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from cardbatch.domain.ledger import Component
@@ -218,12 +219,32 @@ def next_chunk(
 ) -> list[ChunkRow]:
     """The next rows without a result after ``after_row_no``, with account, balance and (for
     a collection from ``biller``) mandate, in one query through the driver's cursor."""
+    return [ChunkRow._make(row) for row in _chunk_rows(conn, batch_id, after_row_no, rows_max,
+                                                       biller)]  # fmt: skip
+
+
+def next_chunk_frame(
+    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
+) -> pl.DataFrame:
+    """:func:`next_chunk` as one frame with the columns of :class:`ChunkRow`."""
+    rows = _chunk_rows(conn, batch_id, after_row_no, rows_max, biller)
+    return pl.DataFrame(rows, schema=_CHUNK_FRAME_SCHEMA, orient="row")
+
+
+_CHUNK_FRAME_SCHEMA = {
+    "row_no": pl.Int64, "name": pl.String, "account": pl.String, "amount_fen": pl.Int64,
+    "pre_reason": pl.String, "holder_name": pl.String, "account_status": pl.String,
+    "balance_fen": pl.Int64, "mandate_status": pl.String,
+}  # fmt: skip
+
+
+def _chunk_rows(
+    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
+) -> list[tuple[Any, ...]]:
     if biller is None:
-        rows = raw_fetchall(conn, _PAYROLL_CHUNK_SQL, (batch_id, after_row_no, rows_max))
-    else:
-        params = (biller, batch_id, after_row_no, rows_max)
-        rows = raw_fetchall(conn, _COLLECTION_CHUNK_SQL, params)
-    return [ChunkRow._make(row) for row in rows]
+        return raw_fetchall(conn, _PAYROLL_CHUNK_SQL, (batch_id, after_row_no, rows_max))
+    params = (biller, batch_id, after_row_no, rows_max)
+    return raw_fetchall(conn, _COLLECTION_CHUNK_SQL, params)
 
 
 def pending_total_fen(conn: Connection, batch_id: int, after_row_no: int) -> int:

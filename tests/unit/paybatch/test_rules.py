@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from typing import Any
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,10 +14,10 @@ from hypothesis import strategies as st
 from cardbatch.domain.records import DepositAccount, DepositStatus
 from cardbatch.paybatch.header import batch_from_header, header_json, row_from_store, row_tuple
 from cardbatch.paybatch.loans import DEFAULT_PRODUCT, decide_attempt
-from cardbatch.paybatch.rules import pre_reasons, row_reason
+from cardbatch.paybatch.rules import CHUNK_SCHEMA, chunk_reasons, pre_reasons, row_reason
 from cardbatch.payfiles import pre_check_rows
 from cardbatch.payfiles.checks import check_account
-from cardbatch.payfiles.model import BatchFile, BatchRow
+from cardbatch.payfiles.model import BatchFile, BatchRow, Kind
 from cardbatch.payfiles.reasons import reason_by_key
 from cardbatch.store.loans_repo import ProductRow
 
@@ -131,3 +134,38 @@ def test_row_rules_agree_with_the_payfiles_account_rules(
     got = row_reason(kind, name, 100, None, holder if status else None, status, 10**9,  # type: ignore[arg-type]
                      "active" if has_mandate else None)  # fmt: skip
     assert got.key == (expected.key if expected else "success")
+
+
+chunk_rows_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["张三", "张　三", "ＬＩ Lei", "li lei", "李四"]),
+        st.sampled_from(["A1", "A2", "A3", "A4"]),
+        st.integers(1, 300),
+        st.sampled_from([None, None, None, "duplicate", "invalid_amount"]),
+        st.sampled_from([None, "张三", "LI Lei", "李四"]),
+        st.sampled_from([None, "active", "active", "frozen", "closed"]),
+        st.sampled_from([None, 0, -100, -250, -1_000, 50]),
+        st.sampled_from([None, "active", "active", "revoked"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=200)
+@given(rows=chunk_rows_strategy, kind=st.sampled_from(["payroll", "collection"]))
+def test_chunk_reasons_agree_with_row_reason_row_by_row(
+    rows: list[tuple[Any, ...]], kind: Kind
+) -> None:
+    """The column-wise decision of a chunk equals deciding its rows one after the other."""
+    spent: dict[str, int] = defaultdict(int)
+    expected = []
+    for name, account, amount, pre, holder, status, balance, mandate in rows:
+        available = -(balance or 0) - spent[account]
+        reason = row_reason(kind, name, amount, pre, holder, status, available, mandate)
+        if reason.key == "success":
+            spent[account] += amount
+        expected.append(reason.key)
+    frame = pl.DataFrame(
+        [(n, *row) for n, row in enumerate(rows, start=1)], schema=CHUNK_SCHEMA, orient="row"
+    )
+    assert chunk_reasons(kind, frame).to_list() == expected
