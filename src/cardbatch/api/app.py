@@ -32,6 +32,7 @@ WEB_STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 def create_app(settings: ConsoleSettings, store: Store | None = None) -> FastAPI:
     """The API (under ``/api``), the web console (``/``), ``/metrics``, OpenAPI at ``/docs``."""
+    from cardbatch.web.batch_pages import router as batch_pages_router
     from cardbatch.web.routes import router as web_router
 
     the_store = store or open_store(settings.db_url)
@@ -52,6 +53,7 @@ def create_app(settings: ConsoleSettings, store: Store | None = None) -> FastAPI
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(web_router)
+    app.include_router(batch_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC_DIR), name="static")
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
     app.add_middleware(ObserveMiddleware)

@@ -47,25 +47,40 @@ SettingsDep = Annotated[ConsoleSettings, Depends(get_settings)]
 class TokenCache:
     """Tokens checked in the last ``ttl_s`` seconds, so a burst of calls costs one lookup.
 
-    Keyed by the token's SHA-256 (the token itself is not kept). A disabled user
-    or a revoked token stops working within ``ttl_s``.
+    Keyed by the token's SHA-256 (the token itself is not kept). A user disabled
+    elsewhere (another process, the database) stops working within ``ttl_s``; a change
+    to users made through this process (``clear``) takes effect at once.
     """
 
-    def __init__(self, ttl_s: float = TOKEN_CACHE_TTL_S, entries_max: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl_s: float = TOKEN_CACHE_TTL_S,
+        entries_max: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl_s = ttl_s
         self.entries_max = entries_max
+        self.clock = clock
         self._users: dict[str, tuple[User, float]] = {}
 
     def get(self, token: str) -> User | None:
-        hit = self._users.get(_digest(token))
-        if hit is None or hit[1] < time.monotonic():
+        key = _digest(token)
+        hit = self._users.get(key)
+        if hit is None:
+            return None
+        if hit[1] <= self.clock():
+            del self._users[key]
             return None
         return hit[0]
 
     def put(self, token: str, user: User) -> None:
         if len(self._users) >= self.entries_max:
             self._users.clear()
-        self._users[_digest(token)] = (user, time.monotonic() + self.ttl_s)
+        self._users[_digest(token)] = (user, self.clock() + self.ttl_s)
+
+    def clear(self) -> None:
+        """Forget every token: users changed."""
+        self._users.clear()
 
 
 def _digest(token: str) -> str:

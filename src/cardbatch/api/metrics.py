@@ -1,4 +1,4 @@
-"""Prometheus metrics at ``/metrics``: HTTP traffic by route, and batch runs from the runs feed.
+"""Prometheus metrics at ``/metrics``: HTTP traffic by route, and batch runs from the engine's runs.
 
 Each app has its own registry (tests build many apps). Route labels are path
 templates (``/api/accounts/{account_id}``), never concrete paths, so no account
@@ -43,18 +43,13 @@ class ConsoleMetrics:
 
 
 class _RunsCollector(Collector):
-    """Runs by status, items by status, and failure rate, read from the runs feed at scrape time."""
+    """Recent runs by status and their items by status, read from the engine at scrape time."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         found = runs_view.list_runs(self.store, RUNS_SCRAPED_MAX)
-        available = GaugeMetricFamily(
-            "cardbatch_runs_feed_available", "1 when the batch engine is wired into the console."
-        )
-        available.add_metric([], 1.0 if found.available else 0.0)
-        yield available
         runs = GaugeMetricFamily("cardbatch_runs", "Recent runs by job and status.",
                                  labels=["job", "status"])  # fmt: skip
         items = GaugeMetricFamily("cardbatch_run_items", "Items of recent runs by status.",
@@ -63,7 +58,9 @@ class _RunsCollector(Collector):
         by_item: dict[tuple[str, str], int] = {}
         for run in found.runs:
             by_run[(run.job, run.status)] = by_run.get((run.job, run.status), 0) + 1
-            for status, n in (("done", run.items_done), ("failed", run.items_failed)):
+            counts = (("done", run.items_done), ("failed", run.items_failed),
+                      ("skipped", run.items_skipped))  # fmt: skip
+            for status, n in counts:
                 by_item[(run.job, status)] = by_item.get((run.job, status), 0) + n
         for labels, n in sorted(by_run.items()):
             runs.add_metric(list(labels), n)

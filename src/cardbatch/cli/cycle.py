@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +15,7 @@ from cardbatch.cli.common import (
     JsonOpt,
     actor_for,
     emit_json,
+    err,
     fail,
     out,
     state,
@@ -21,17 +24,22 @@ from cardbatch.cli.common import (
 from cardbatch.cli.run import DryRunOpt, engine_errors, parse_day, settings_for
 from cardbatch.domain.cycle.instalments import InstalmentError
 from cardbatch.engine.calendar import CalendarError
-from cardbatch.jobs.cycle_instalments import InstalmentRefused, convert_to_instalments
+from cardbatch.jobs.cycle_instalments import (
+    InstalmentRefused,
+    convert_to_instalments,
+    pay_off_instalments,
+)
 from cardbatch.jobs.cycle_service import (
     CycleError,
     account_status,
     explain,
-    render_html,
     run_cycle,
     statement_of,
 )
 from cardbatch.money import format_fen, parse_rate, parse_yuan
 from cardbatch.services.actor import utc_now
+from cardbatch.statements.read import StatementError, customer_statement
+from cardbatch.statements.render import FORMATS, render, write_statement
 
 app = typer.Typer(help="The nightly card cycle.", no_args_is_help=True)
 statement_app = typer.Typer(help="Card statements.", no_args_is_help=True)
@@ -141,22 +149,38 @@ def render_cmd(
     ctx: typer.Context,
     account: Annotated[str, typer.Argument(help="Card account id.")],
     day: Annotated[str, typer.Option("--date", help="Statement date YYYY-MM-DD.")],
-    format_: Annotated[str, typer.Option("--format", help="html")] = "html",
+    format_: Annotated[str, typer.Option("--format", help="html or pdf.")] = "html",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file (mode 0600).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
-    """The customer's statement as HTML on stdout."""
+    """The customer's statement as HTML or PDF, on stdout or in --out FILE."""
     st = state(ctx, db)
-    if format_ != "html":
-        fail(f"--format: only html is supported, got {format_!r}")
+    if format_ not in FORMATS:
+        fail(f"--format: must be one of {', '.join(FORMATS)}, got {format_!r}")
+    if format_ == "pdf" and out_file is None and sys.stdout.isatty():
+        fail("--format pdf: give --out FILE (or redirect stdout to a file)")
+    on = parse_day(day)
     store = store_for(st)
     try:
         with store.read() as conn:
-            found = statement_of(conn, account, parse_day(day))
-    except CycleError as exc:
+            found = customer_statement(conn, account, on)
+    except StatementError as exc:
         fail(str(exc), EXIT_FOUND_WRONG)
     finally:
         store.dispose()
-    typer.echo(render_html(found), nl=False)
+    content = render(found, format_)
+    if out_file is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+        return
+    try:
+        write_statement(out_file, content)
+    except OSError as exc:
+        fail(f"--out {out_file}: {exc.strerror or exc}")
+    err.print(f"statement {account} {on} written to {out_file} ({len(content)} bytes)",
+              markup=False)  # fmt: skip
 
 
 @app.command("status")
@@ -229,3 +253,31 @@ def instalment_cmd(
         out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} in {done.instalments} "
                   f"instalments, fee {format_fen(done.fee_fen)}, first billed "
                   f"{done.first_bill_date}", markup=False)  # fmt: skip
+
+
+@app.command("instalment-payoff")
+def instalment_payoff_cmd(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Instalment plan id (ACCOUNT:N).")],
+    day: Annotated[str, typer.Option("--date", help="Business date of the payoff.")],
+    db: DbOpt = None,
+    json_: JsonOpt = False,
+    as_: AsOpt = None,
+) -> None:
+    """Pay an instalment plan off early (提前还款): the next statement bills what is left."""
+    st = state(ctx, db, json_, as_)
+    store = store_for(st)
+    try:
+        with store.write() as conn:
+            done = pay_off_instalments(conn, plan, parse_day(day))
+    except InstalmentRefused as exc:
+        fail(str(exc), EXIT_FOUND_WRONG)
+    finally:
+        store.dispose()
+    if st.json:
+        emit_json(done)
+    else:
+        out.print(f"{done.plan_id}: {format_fen(done.principal_fen)} of principal and "
+                  f"{format_fen(done.fee_fen)} of fees billed on {done.bill_date}; "
+                  f"{format_fen(done.waived_fee_fen)} of fees waived ({done.fee_policy})",
+                  markup=False)  # fmt: skip

@@ -12,9 +12,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cardbatch.cli.common import DbOpt, JsonOpt, emit_json, fail, opened_store, out, state
+from cardbatch.cli.common import (
+    DbOpt,
+    JsonOpt,
+    State,
+    emit_json,
+    fail,
+    opened_store,
+    out,
+    state,
+)
 from cardbatch.cli.run import parse_day
 from cardbatch.feedback import impact, retry
+from cardbatch.feedback.history import facts_from_statements
 from cardbatch.feedback.model import FeedbackError
 from cardbatch.feedback.reports import (
     CATEGORY_COLUMNS,
@@ -132,6 +142,17 @@ def retry_schedule(
     _print(header, rows[:10], "Best schedules")
 
 
+def _stored_facts(st: State, first: str | None, last: str | None) -> list[impact.PeriodFact]:
+    since = parse_day(first, "--from") if first else None
+    until = parse_day(last, "--to") if last else None
+    with opened_store(st) as store, store.read() as conn:
+        found = facts_from_statements(conn, since, until)
+    if not found:
+        period = f" from {since or 'the first'} to {until or 'the last'}"
+        fail(f"no stored statements{period}: run `cardbatch cycle run`, or give --facts FILE")
+    return found
+
+
 def _rules(path: Path) -> RuleSet:
     try:
         return parse_rules(_read(path), source=str(path))
@@ -142,16 +163,34 @@ def _rules(path: Path) -> RuleSet:
 @app.command("rule-impact")
 def rule_impact(
     ctx: typer.Context,
-    facts: Annotated[Path, typer.Option("--facts", help="Statement-period facts CSV.")],
     rules_a: Annotated[Path, typer.Option("--rules-a", help="Rules in force (TOML).")],
     rules_b: Annotated[Path, typer.Option("--rules-b", help="Candidate rules (TOML).")],
+    facts: Annotated[
+        Path | None,
+        typer.Option("--facts", help="Statement-period facts CSV (default: stored statements)."),
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="Stored statements from this date.")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Stored statements up to this date.")
+    ] = None,
     csv_path: CsvOpt = None,
+    db: DbOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Interest and late fees under two rule versions over the same history, per segment."""
-    st = state(ctx, None, json_)
+    """Interest and late fees under two rule versions over the same history, per segment.
+
+    The history is the cycle's stored statements (``--from``/``--to``), or a facts CSV.
+    """
+    st = state(ctx, db, json_)
+    if facts is not None and (first or last):
+        fail("--facts and --from/--to: give either a facts file or a period of stored statements")
     try:
-        history = impact.parse_facts(_read(facts), str(facts))
+        if facts is not None:
+            history = impact.parse_facts(_read(facts), str(facts))
+        else:
+            history = _stored_facts(st, first, last)
     except FeedbackError as exc:
         fail(str(exc))
     rows = [r.as_dict() for r in impact.compare(history, _rules(rules_a), _rules(rules_b))]

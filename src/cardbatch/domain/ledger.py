@@ -58,6 +58,7 @@ class GL(StrEnum):
     FEE_INCOME = "GL:fee_income"
     LATE_FEE_INCOME = "GL:late_fee_income"
     SUSPENSE = "GL:suspense"
+    WRITE_OFF = "GL:write_off"  # charge-offs of card balances (the loss provision draws on it)
 
 
 class EntryKind(StrEnum):
@@ -80,6 +81,7 @@ class EntryKind(StrEnum):
     WAIVER = "waiver"
     SWEEP = "sweep"
     INSTALMENT = "instalment"
+    WRITE_OFF = "write_off"
 
 
 class LedgerError(ValueError):

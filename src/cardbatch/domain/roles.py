@@ -37,6 +37,7 @@ class Action(StrEnum):
     BATCHES_SUBMIT = "batches.submit"
     BATCHES_APPROVE = "batches.approve"
     BATCHES_RUN = "batches.run"
+    BATCHES_DOWNLOAD = "batches.download"  # return files: unmasked names and accounts
     RULES_READ = "rules.read"
     RULES_PROPOSE = "rules.propose"
     RULES_APPROVE = "rules.approve"
@@ -66,6 +67,7 @@ ROLE_MATRIX: dict[Action, frozenset[Role]] = {
     Action.BATCHES_SUBMIT: frozenset({_O, _D}),
     Action.BATCHES_APPROVE: frozenset({_P, _D}),
     Action.BATCHES_RUN: frozenset({_O, _D}),
+    Action.BATCHES_DOWNLOAD: frozenset({_O, _D}),
     Action.RULES_READ: _EVERYONE,
     Action.RULES_PROPOSE: frozenset({_O, _D}),
     Action.RULES_APPROVE: frozenset({_P, _D}),

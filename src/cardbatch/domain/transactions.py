@@ -5,6 +5,10 @@ account; a refund lowers purchases; a payment is spread over the components in
 the product's allocation order (current order by default: interest, fees,
 late fee, cash, instalments, purchases), and what is left after every
 component is paid becomes a credit balance on purchases.
+
+A card the delinquency status actions have ``blocked`` or ``frozen`` takes no new
+spending (purchases, cash advances); refunds and payments still post
+(:func:`spending_refusal`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ class TxnKind(StrEnum):
     CASH_ADVANCE = "cash_advance"
     REFUND = "refund"
     PAYMENT = "payment"
+
+
+SPENDING_KINDS: frozenset[TxnKind] = frozenset({TxnKind.PURCHASE, TxnKind.CASH_ADVANCE})
+# card status -> the reason code a new purchase or cash advance is refused with
+SPENDING_REFUSED: dict[str, str] = {"blocked": "card_blocked", "frozen": "card_frozen"}
+
+
+def spending_refusal(kind: TxnKind, card_status: str) -> str | None:
+    """The reason code refusing ``kind`` on a card in ``card_status``; None: it may post.
+
+    ``blocked`` (from the product's ``block_from_bucket``) and ``frozen`` (from
+    ``freeze_from_bucket``) stop new spending only: refunds and payments lower what
+    the holder owes and always post.
+    """
+    if kind not in SPENDING_KINDS:
+        return None
+    return SPENDING_REFUSED.get(card_status)
 
 
 def transaction_key(txn_id: str) -> str:

@@ -5,8 +5,11 @@ Each fact is one account's statement period as it happened: the interest base
 left unpaid after the due date and the unpaid part of the minimum payment.
 Under a rule set:
 
-- unpaid at most ``interest.waiver_threshold_fen``: no interest, no late fee;
-- interest = ``round_half_up_fen(accrue(balance_fen, daily_rate, days))``;
+- unpaid at most ``interest.waiver_threshold_fen``: no interest, no late fee, except
+  on the period's own cash advances (``new_cash_fen_days``, balance-days; they bear
+  interest from their transaction date whatever was paid; 0 in facts files);
+- interest = ``round_half_up_fen(accrue(balance_fen, daily_rate, days) +
+  accrue(new_cash_fen_days, daily_rate))``;
 - late fee, when part of the minimum is unpaid = ``round_half_up_fen(percent_of(
   minimum_unpaid_fen, late_fee.percent))``, at least ``floor_fen``, at most
   ``cap_fen`` if set.
@@ -43,6 +46,7 @@ class PeriodFact:
     days: int
     unpaid_fen: int
     minimum_unpaid_fen: int
+    new_cash_fen_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,11 @@ class Charges:
 
 def charges(fact: PeriodFact, rules: RuleSet) -> Charges:
     """Interest and late fee for one account-period under one rule set."""
+    rate = rules.interest.daily_rate
+    new_cash = accrue(fact.new_cash_fen_days, rate)
     if fact.unpaid_fen <= rules.interest.waiver_threshold_fen:
-        return Charges(0, 0)
-    interest_fen = round_half_up_fen(accrue(fact.balance_fen, rules.interest.daily_rate, fact.days))
+        return Charges(round_half_up_fen(new_cash), 0)
+    interest_fen = round_half_up_fen(accrue(fact.balance_fen, rate, fact.days) + new_cash)
     late_fee_fen = 0
     if fact.minimum_unpaid_fen > 0:
         fee = round_half_up_fen(percent_of(fact.minimum_unpaid_fen, rules.late_fee.percent))

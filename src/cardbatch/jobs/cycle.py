@@ -10,10 +10,15 @@ date and kind, and a rerun never posts twice):
    one attempt (``autopay_decisions``), debiting the linked deposit account and
    crediting the card in one entry (allocated by ``allocate_payments``), or declined
    with AM04 / AC04 / AC06; a retry follows only an AM04 decline;
+   ``sweep`` -- accounts of a combined deposit-credit product (``[autopay] mode =
+   "sweep"``): the linked deposit swept against the card every night instead
+   (:mod:`~cardbatch.jobs.cycle_sweep`);
 3. ``statement`` -- accounts whose statement day is today: the period
    (``run_period``), the interest entry, the stored statement and the next state;
 4. ``delinquency`` -- accounts past a due date or in arrears: DPD, bucket and class
-   (``delinquency_as_of``), with a history row whenever the bucket or class changes.
+   (``delinquency_as_of``), with a history row whenever the bucket or class changes;
+   the product's status actions, and at charge-off one entry writing the card's
+   balance off to ``GL:write_off`` (``write_off_entry``).
 
 With the parameters ``accounts_from`` / ``accounts_to`` a run lists only the card
 accounts whose ids fall in that range: one partition of the portfolio
@@ -36,6 +41,7 @@ import polars as pl
 from sqlalchemy import Connection, insert, select, update
 
 from cardbatch.domain.cycle.dates import is_statement_date
+from cardbatch.domain.cycle.write_off import write_off_entry
 from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry, Posting, transfer
 from cardbatch.domain.product import COMPONENTS, ProductTerms
 from cardbatch.engine.job import Item, ItemOutcome, Job, JobContext, Step, skipped, succeeded
@@ -49,6 +55,8 @@ from cardbatch.jobs.cycle_kernels import (
     late_fees_on,
     run_period,
 )
+from cardbatch.jobs.cycle_sweep import list_sweeps, process_sweeps, sweeping_products
+from cardbatch.money import format_fen
 from cardbatch.rules.model import DelinquencySection
 from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import (
@@ -65,11 +73,7 @@ TermsCache = dict[tuple[str, date], Any]
 
 
 def _within(ctx: JobContext) -> io.AccountRange | None:
-    """The partition's range of account ids (params ``accounts_from``/``accounts_to``), if any."""
-    low = ctx.params.get("accounts_from")
-    if low is None:
-        return None
-    return low, ctx.params.get("accounts_to") or None
+    return io.partition_of(ctx.params)
 
 
 def _key(item: Item) -> str:
@@ -146,6 +150,8 @@ def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
         pl.col("autopay_mode").is_in(["full", "minimum"])
         & pl.col("repayment_account_id").is_not_null()
     )
+    sweeping = sweeping_products(conn, sorted(set(card["product_code"].to_list())), day)
+    card = card.filter(~pl.col("product_code").is_in(sorted(sweeping)))  # swept nightly instead
     joined = state.join(card.select("account_id"), on="account_id")
     terms = _with_terms(conn, joined, day, {})
     chosen = []
@@ -487,10 +493,31 @@ def process_delinquency(
         current = card_status.get(row["account_id"], "active")
         change = status_action(current, by_cycle.get(row["account_id"]), row["dpd_now"],
                                row["bucket_now"], actions)  # fmt: skip
+        if change is not None and change[0] == "charged_off":
+            outcomes.append(_charge_off(conn, ctx, item, current, change[1]))
+            continue
         if change is not None:
             _apply_status(conn, ctx, row["account_id"], current, *change)
         outcomes.append(succeeded(item, None, 0, tally=row["bucket_now"]))
     return outcomes
+
+
+def _charge_off(
+    conn: Connection, ctx: JobContext, item: Item, current: str, reason: str
+) -> ItemOutcome:
+    """Charge the card off: status, and one entry writing its balance off to GL:write_off."""
+    account_id = _key(item)
+    held = io.card_balances(conn, [account_id]).row(0, named=True)
+    parts = {c: held[f"balance_{c}_fen"] for c in COMPONENTS}
+    parts[Component.PURCHASE] -= held["overpaid_fen"]
+    key = ctx.entry_key(f"{account_id}:write_off")
+    entry = write_off_entry(key, ctx.business_date, account_id, parts, reason, ctx.run_id)
+    written_fen = entry.postings[0].amount_fen if entry is not None else 0
+    detail = f"{reason}; written off {format_fen(written_fen)} to {GL.WRITE_OFF} ({key})"
+    if entry is None:
+        detail = f"{reason}; nothing owed to write off"
+    _apply_status(conn, ctx, account_id, current, "charged_off", detail)
+    return succeeded(item, entry, written_fen, tally="charged_off")
 
 
 def status_action(
@@ -576,7 +603,8 @@ JOB = register(
         steps=(
             Step("late-fee", list_late_fees, process_late_fees),
             Step("autopay", list_autopay, process_autopay, after=("late-fee",)),
-            Step("statement", list_statements, process_statements, after=("autopay",)),
+            Step("sweep", list_sweeps, process_sweeps, after=("autopay",)),
+            Step("statement", list_statements, process_statements, after=("sweep",)),
             Step("delinquency", list_delinquency, process_delinquency, after=("statement",)),
         ),
         night_order=20,

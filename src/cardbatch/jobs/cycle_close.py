@@ -247,8 +247,17 @@ def next_accounts(frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
     )
 
 
-def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> pl.DataFrame:
-    """This period's interest-free items, less what was paid of them (oldest first)."""
+def next_lots(
+    txns: pl.DataFrame, net_by_row: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms
+) -> pl.DataFrame:
+    """This period's interest-free items, less what was paid of them.
+
+    ``txns`` carries its ``row``; ``net_by_row`` says what an overpayment paid of a
+    charge as it posted, so the item starts at amount - net. Payments then pay the
+    items oldest first (``xpaid_<component>``: what payments took from this period's
+    items). An overpayment pays the charge it meets, not the oldest item: after a
+    credit (which lowers purchases only) an overpayment can stand beside unpaid cash.
+    """
     kinds = ["purchase"] + ([] if terms.cash_from_transaction_date else ["cash_advance"])
     paid = frame.select("account_id", *(f"xpaid_{c}" for c in LOT_COMPONENTS))
     paid_new = (
@@ -258,11 +267,15 @@ def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> p
     )
     return (
         txns.filter(pl.col("kind").is_in(kinds))
-        .with_columns(pl.col("kind").replace_strict(KIND_COMPONENT).alias("component"))
+        .join(net_by_row, on="row", how="left")
+        .with_columns(
+            pl.col("kind").replace_strict(KIND_COMPONENT).alias("component"),
+            (pl.col("amount_fen") - pl.col("net_fen").fill_null(0)).alias("kept_fen"),
+        )
         .sort("account_id", "component", "txn_date", "seq")
         .join(paid, on="account_id", maintain_order="left")
         .with_columns(
-            sum_before_in_sorted_groups("amount_fen", ["account_id", "component"]).alias("ahead")
+            sum_before_in_sorted_groups("kept_fen", ["account_id", "component"]).alias("ahead")
         )
         .select(
             "account_id",
@@ -270,8 +283,8 @@ def next_lots(txns: pl.DataFrame, frame: pl.DataFrame, terms: ProductTerms) -> p
             pl.col("txn_date").alias("post_date"),
             "seq",
             (
-                pl.col("amount_fen")
-                - pl.min_horizontal(clip0(paid_new - pl.col("ahead")), "amount_fen")
+                pl.col("kept_fen")
+                - pl.min_horizontal(clip0(paid_new - pl.col("ahead")), "kept_fen")
             ).alias("remaining_fen"),
         )
         .filter(pl.col("remaining_fen") > 0)

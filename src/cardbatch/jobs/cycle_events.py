@@ -96,9 +96,11 @@ def late_fee_expr(terms: ProductTerms) -> pl.Expr:
 
 
 def ordered_events(txns: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """Transactions (with ``idx``) and late fees of the period, in order, ranked per account."""
+    """Transactions (with ``idx`` and their ``row`` in the txns frame) and late fees
+    (``row`` null) of the period, in order, ranked per account."""
     late = frame.filter(pl.col("late_fee_fen") > 0).select(
         "idx",
+        pl.lit(None, pl.UInt32).alias("row"),
         (pl.col("grace_end") + pl.duration(days=1)).alias("txn_date"),
         pl.lit(SEQ_LATE_FEE, pl.Int64).alias("seq"),
         pl.lit("late_fee").alias("kind"),
@@ -124,8 +126,12 @@ def initial_state(frame: pl.DataFrame) -> dict[str, pl.Series]:
 
 def apply_rank(
     events: pl.DataFrame, frame: pl.DataFrame, state: dict[str, pl.Series], terms: ProductTerms
-) -> None:
-    """Apply each account's event of one rank, for all accounts that have one."""
+) -> pl.DataFrame:
+    """Apply each account's event of one rank, for all accounts that have one.
+
+    Returns, per transaction ``row``, ``net_fen``: what the overpayment paid of a charge
+    as it posted (the charge's item starts at amount - net_fen).
+    """
     idx = events["idx"]
     gathered = events.with_columns(
         *(frame[name].gather(idx).alias(name) for name in EVENT_CONTEXT),
@@ -134,6 +140,9 @@ def apply_rank(
     updated = _step(gathered, terms)
     for name in STATE_COLUMNS:
         state[name].scatter(idx, updated[name])
+    return updated.filter(pl.col("row").is_not_null()).select(
+        "row", pl.col("net").cast(pl.Int64).alias("net_fen")
+    )
 
 
 def allocation_takes(order: tuple[str, ...], amount: pl.Expr) -> dict[str, pl.Expr]:
@@ -223,9 +232,7 @@ def _updates(terms: ProductTerms) -> list[pl.Expr]:
         (pl.col("fd_new_cash") + fd_new_cash).alias("fd_new_cash"),
         (pl.col("fd_new_free") + fd_new_free).alias("fd_new_free"),
         *(
-            (pl.col(f"xpaid_{c}") + pl.col(f"take_new_{c}") + charged(c, pl.col("net"))).alias(
-                f"xpaid_{c}"
-            )
+            (pl.col(f"xpaid_{c}") + pl.col(f"take_new_{c}")).alias(f"xpaid_{c}")
             for c in LOT_COMPONENTS
         ),
     ]

@@ -7,7 +7,7 @@ never one per account) and hands Polars frames to the kernels of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,7 +18,7 @@ from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
 from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
-from cardbatch.rules.model import DelinquencySection
+from cardbatch.rules.model import DelinquencySection, RuleSet
 from cardbatch.rules.versions import version_in_force
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
@@ -38,6 +38,11 @@ KERNEL_KIND: dict[str, str] = {
     EntryKind.WAIVER: "credit",
     EntryKind.INSTALMENT: "credit",  # a conversion: the amount leaves the purchases
 }
+# A reversal negates the entry it corrects, so its kind follows its direction on the card:
+# one that credits the card (a reversed purchase, cash advance, fee or interest) is a credit
+# of the period, like a refund; one that debits it (a reversed payment or refund) is billed
+# again as a charge, under purchases. See docs/statements.md.
+REVERSAL_KIND: dict[bool, str] = {True: "credit", False: "purchase"}
 STATE_COLUMNS: tuple[str, ...] = (
     "period_start",
     "period_end",
@@ -59,8 +64,15 @@ def terms_in_force(
     conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
 ) -> tuple[ProductTerms, str]:
     """The product terms of the rule version in force on ``day`` and its label."""
-    terms, label, _ = _in_force(conn, product_code, day, cache)
+    terms, label, _, _ = _in_force(conn, product_code, day, cache)
     return terms, label
+
+
+def rules_in_force(
+    conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
+) -> RuleSet:
+    """The product's whole rule set in force on ``day`` (sections beyond the terms)."""
+    return _in_force(conn, product_code, day, cache)[3]
 
 
 def actions_in_force(
@@ -72,7 +84,7 @@ def actions_in_force(
 
 def _in_force(
     conn: Connection, product_code: str, day: date, cache: dict[tuple[str, date], Any]
-) -> tuple[ProductTerms, str, DelinquencySection]:
+) -> tuple[ProductTerms, str, DelinquencySection, RuleSet]:
     key = (product_code, day)
     if key not in cache:
         version = version_in_force(conn, product_code, day)
@@ -83,8 +95,8 @@ def _in_force(
             )
         rules = version.rules()
         fields: dict[str, Any] = dict(rules.terms_fields())
-        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency)
-    found: tuple[ProductTerms, str, DelinquencySection] = cache[key]
+        cache[key] = (ProductTerms(**fields), version.label, rules.delinquency, rules)
+    found: tuple[ProductTerms, str, DelinquencySection, RuleSet] = cache[key]
     return found
 
 
@@ -95,6 +107,14 @@ def configured_products(conn: Connection) -> set[str]:
 
 
 AccountRange = tuple[str, str | None]  # first account id (inclusive), last (exclusive; None: open)
+
+
+def partition_of(params: Mapping[str, str]) -> AccountRange | None:
+    """A run's range of account ids (params ``accounts_from``/``accounts_to``), if any."""
+    low = params.get("accounts_from")
+    if low is None:
+        return None
+    return low, params.get("accounts_to") or None
 
 
 def _in_range(column: Any, within: AccountRange | None) -> Any:
@@ -232,15 +252,16 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
             p.account_id.in_(list(account_ids)),
             je.business_date >= first,
             je.business_date <= last,
-            je.kind.in_(list(KERNEL_KIND)),
+            je.kind.in_([*KERNEL_KIND, EntryKind.REVERSAL]),
         )
         .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
     )
     rows = [
-        (a, d, int(e), KERNEL_KIND[k], int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
+        (a, d, int(e), _kernel_kind(k, int(s)),
+         int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
         for a, d, e, k, s, c in conn.execute(query)
         if int(s) != 0 or (k == EntryKind.INSTALMENT and int(c) != 0)
-    ]
+    ]  # fmt: skip
     schema = {
         "account_id": pl.Utf8,
         "txn_date": pl.Date,
@@ -249,6 +270,13 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
         "amount_fen": pl.Int64,
     }
     return pl.DataFrame(rows, schema=schema, orient="row").sort("account_id", "txn_date", "seq")
+
+
+def _kernel_kind(kind: str, net_fen: int) -> str:
+    """The kernels' name for a ledger entry of ``kind`` that moved ``net_fen`` on the card."""
+    if kind == EntryKind.REVERSAL:
+        return REVERSAL_KIND[net_fen < 0]
+    return KERNEL_KIND[kind]
 
 
 def paid_between(

@@ -179,6 +179,8 @@ def _check_txns(txns: pl.DataFrame) -> None:
 
 # -- the period kernel --------------------------------------------------------------
 
+NET_SCHEMA: dict[str, pl.DataType] = {"row": pl.UInt32(), "net_fen": pl.Int64()}
+
 
 def run_period(
     accounts: pl.DataFrame, lots: pl.DataFrame, txns: pl.DataFrame, terms: ProductTerms
@@ -191,6 +193,7 @@ def run_period(
     grace_end = pl.col("due_date") + pl.duration(days=terms.grace_days)
     frame = accounts.with_columns(grace_end.alias("grace_end"))
     per_account = frame.select("account_id", "idx", "period_start", "period_end", "grace_end")
+    txns = txns.with_row_index("row")
     joined = txns.join(per_account, on="account_id", how="left")
     _check_txns(joined)
     frame = frame.join(txn_sums(joined), on="idx", how="left").with_columns(
@@ -200,8 +203,8 @@ def run_period(
     events = ordered_events(joined, frame)
     state = initial_state(frame)
     by_rank = events.partition_by("rank", as_dict=True)
-    for rank in sorted(by_rank):
-        apply_rank(by_rank[rank], frame, state, terms)
+    netted = [apply_rank(by_rank[rank], frame, state, terms) for rank in sorted(by_rank)]
+    net_by_row = pl.concat(netted) if netted else pl.DataFrame(schema=NET_SCHEMA)
     frame = frame.with_columns(pl.Series(name, values) for name, values in state.items())
     frame = bill_instalments(frame)
     lot_columns = ("lots_fen_days", "lots_unpaid", "lots_total")
@@ -215,7 +218,7 @@ def run_period(
     return CycleResult(
         statements=statement_frame(frame, terms),
         accounts=next_accounts(frame, terms),
-        lots=next_lots(txns, frame, terms),
+        lots=next_lots(txns, net_by_row, frame, terms),
     )
 
 

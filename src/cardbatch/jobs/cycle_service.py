@@ -5,7 +5,6 @@ Used by ``cardbatch cycle`` / ``cardbatch statement`` and the demo.
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +14,12 @@ import polars as pl
 from sqlalchemy import Connection, select
 
 from cardbatch.domain.cycle.explain import explain_period
-from cardbatch.domain.cycle.period import run_account_period
+from cardbatch.domain.cycle.period import (
+    CarriedState,
+    PeriodOutcome,
+    PeriodTxn,
+    run_account_period,
+)
 from cardbatch.domain.product import ProductTerms
 from cardbatch.engine import calendar
 from cardbatch.engine.monitor import RunReport
@@ -29,7 +33,6 @@ from cardbatch.jobs.cycle_kernels import (
     TXN_SCHEMA,
     account_period_inputs,
 )
-from cardbatch.money import format_fen
 from cardbatch.rules.versions import get_version
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries, postings
@@ -116,6 +119,17 @@ def period_lines(
     ]
 
 
+@dataclass(frozen=True)
+class Recomputed:
+    """A stored statement recomputed item by item from its stored inputs."""
+
+    rule_version: str
+    terms: ProductTerms
+    state: CarriedState
+    txns: tuple[PeriodTxn, ...]
+    outcome: PeriodOutcome
+
+
 def explain(conn: Connection, account_id: str, on: date) -> list[dict[str, Any]]:
     """Line by line, why the statement of ``on`` came out as it did (from its stored inputs)."""
     s = statements.c
@@ -126,20 +140,33 @@ def explain(conn: Connection, account_id: str, on: date) -> list[dict[str, Any]]
     ).first()
     if row is None:
         raise CycleError(f"account {account_id} has no statement on {on}")
-    inputs = json.loads(row.inputs_json)
-    code, _, number = str(row.rule_version).partition("@")
-    version = get_version(conn, code, int(number))
-    fields: dict[str, Any] = dict(version.rules().terms_fields())
-    terms = ProductTerms(**fields)
+    done = recompute(conn, str(row.inputs_json), str(row.rule_version), {})
+    lines = [{"topic": "rules", "text": f"rule version {row.rule_version}", "data": {}}]
+    for line in explain_period(done.outcome, done.terms):
+        lines.append({"topic": line.topic, "text": line.text, "data": line.data})
+    return lines
+
+
+def recompute(
+    conn: Connection, inputs_json: str, rule_version: str, terms_cache: dict[str, ProductTerms]
+) -> Recomputed:
+    """Recompute a statement from its ``inputs_json`` under its rule version (``CODE@N``).
+
+    ``terms_cache`` keeps the terms of each version label read so far.
+    """
+    if rule_version not in terms_cache:
+        code, _, number = rule_version.partition("@")
+        version = get_version(conn, code, int(number))
+        fields: dict[str, Any] = dict(version.rules().terms_fields())
+        terms_cache[rule_version] = ProductTerms(**fields)
+    terms = terms_cache[rule_version]
+    inputs = json.loads(inputs_json)
     accounts = _frame(inputs["account"], ACCOUNT_SCHEMA)
     lots = _frame(inputs["lots"], LOT_SCHEMA)
     txns = _frame(inputs["txns"], TXN_SCHEMA)
     state, own_lots, own_txns = account_period_inputs(accounts, lots, txns, 0)
     outcome = run_account_period(state, own_lots, own_txns, terms)
-    lines = [{"topic": "rules", "text": f"rule version {row.rule_version}", "data": {}}]
-    for line in explain_period(outcome, terms):
-        lines.append({"topic": line.topic, "text": line.text, "data": line.data})
-    return lines
+    return Recomputed(rule_version, terms, state, tuple(own_txns), outcome)
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -151,45 +178,6 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.Dat
                 values[name] = date.fromisoformat(values[name])
         fixed.append({name: values.get(name) for name in schema})
     return pl.DataFrame(fixed, schema=schema)
-
-
-def render_html(statement: dict[str, Any]) -> str:
-    """The customer's statement as a self-contained HTML page."""
-    esc = html.escape
-    summary = [
-        ("Opening balance", "opening_balance_fen"),
-        ("Purchases", "purchases_fen"),
-        ("Cash advances", "cash_fen"),
-        ("Instalments", "instalment_fen"),
-        ("Interest", "interest_fen"),
-        ("Fees", "fees_fen"),
-        ("Late fee", "late_fee_fen"),
-        ("Payments", "payments_fen"),
-        ("Refunds and credits", "credits_fen"),
-        ("Closing balance", "closing_balance_fen"),
-        ("Minimum payment", "minimum_payment_fen"),
-    ]
-    rows = "".join(
-        f"<tr><th>{esc(label)}</th><td>{format_fen(statement[key])}</td></tr>"
-        for label, key in summary
-    )
-    lines = "".join(
-        f"<tr><td>{line['date']}</td><td>{esc(line['kind'])}</td>"
-        f"<td>{esc(line['description'])}</td><td>{esc(line['component'])}</td>"
-        f"<td>{format_fen(line['amount_fen'])}</td></tr>"
-        for line in statement["lines"]
-    )
-    return (
-        '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        f"<title>Statement {esc(statement['account_id'])} {statement['statement_date']}</title>"
-        "</head><body>"
-        f"<h1>Card statement {esc(statement['account_id'])}</h1>"
-        f"<p>Statement date {statement['statement_date']}, period from "
-        f"{statement['period_start']}; payment due {statement['due_date']}</p>"
-        f"<table>{rows}</table><h2>Lines of the period</h2>"
-        "<table><tr><th>date</th><th>type</th><th>description</th><th>component</th>"
-        f"<th>amount</th></tr>{lines}</table></body></html>\n"
-    )
 
 
 def account_status(conn: Connection, account_id: str) -> dict[str, Any]:

@@ -10,7 +10,9 @@ line by line in file order.
 
 Reason codes of failed lines: ``bad_txn_id``, ``bad_kind``, ``bad_amount``,
 ``date_mismatch``, ``unknown_account``, ``account_closed``, ``duplicate_txn``
-(an earlier line of the file has the same id). Lines whose entry is already in the
+(an earlier line of the file has the same id), ``card_blocked`` and ``card_frozen`` (a
+purchase or cash advance on a card the delinquency status actions blocked or froze;
+refunds and payments on such cards post). Lines whose entry is already in the
 ledger are skipped with ``already_posted``. The run writes
 ``rejects.csv`` with every failed line and its reason.
 """
@@ -28,7 +30,12 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from cardbatch.domain.ledger import JournalEntry
-from cardbatch.domain.transactions import TxnKind, transaction_entry, transaction_key
+from cardbatch.domain.transactions import (
+    TxnKind,
+    spending_refusal,
+    transaction_entry,
+    transaction_key,
+)
 from cardbatch.engine.job import (
     Item,
     ItemOutcome,
@@ -161,6 +168,10 @@ def _one_line(
                       f"{accounts[account_id]}", amount_fen)  # fmt: skip
     if transaction_key(txn_id) in posted:
         return skipped(item, "already_posted", f"txn {txn_id} is already in the ledger")
+    refusal = spending_refusal(kind, accounts[account_id])
+    if refusal is not None:
+        return failed(item, refusal, f"line {line.line_no}: account {account_id} is "
+                      f"{accounts[account_id]}: no new {kind.value}", amount_fen)  # fmt: skip
     entry: JournalEntry = transaction_entry(
         txn_id, account_id, kind, amount_fen, ctx.business_date, f["description"],
         held.setdefault(account_id, {}), ctx.run_id,

@@ -196,10 +196,21 @@ class AllocationSection(_Section):
 
 
 class AutopaySection(_Section):
+    # due_date: debit the linked deposit on the attempt days; sweep: the combined
+    # deposit-credit card (存贷合一卡) sweeps the deposit against the card every night
+    mode: Literal["due_date", "sweep"] = "due_date"
     attempt_offset_days: int = Field(ge=0, le=5)
     retry_days: int = Field(default=0, ge=0, le=10)
     fallback_to_minimum: bool
     allow_partial: bool = False
+
+
+class InstalmentSection(_Section):
+    # early payoff (提前还款): the fees of the instalments not yet billed are waived
+    # (the holder no longer borrows for those months) or charged at once
+    early_payoff_fee: Literal["waive_remaining_fees", "charge_remaining_fees"] = (
+        "waive_remaining_fees"
+    )
 
 
 class DelinquencySection(_Section):
@@ -234,6 +245,7 @@ class RuleSet(_Section):
     allocation: AllocationSection
     autopay: AutopaySection
     delinquency: DelinquencySection = Field(default_factory=DelinquencySection)
+    instalment: InstalmentSection = Field(default_factory=InstalmentSection)
 
     def terms_fields(self) -> dict[str, object]:
         """The cycle's product terms as field name -> value (see :mod:`cardbatch.rules.terms`)."""

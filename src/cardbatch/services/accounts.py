@@ -2,25 +2,33 @@
 
 Views come out masked (``110105********002X``, ``622202******1234``,
 ``138****5678``, ``张*``) unless the caller says the viewer may see personal
-data (``unmasked=True``, decided by the role matrix). Statements come from the
-billing cycle when it lands; until then the list is empty and says so.
+data (``unmasked=True``, decided by the role matrix). Statements are the ones the
+card cycle stored, with the ledger lines of their period (as ``cardbatch statement show``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from cardbatch.domain.masking import mask_card, mask_name, mask_phone, mask_ric
 from cardbatch.domain.redact import redact_text
 from cardbatch.services import ledger
 from cardbatch.services.ledger import AccountHistory, UnknownAccount
 from cardbatch.store import Store
-from cardbatch.store.accounts_read import card_page, card_with_holder, deposit_with_holder
+from cardbatch.store.accounts_read import (
+    card_page,
+    card_with_holder,
+    deposit_with_holder,
+    statement_lines,
+    statement_rows,
+)
 from cardbatch.store.ledger_repo import account_balances
 
 __all__ = ["UnknownAccount"]
 ACCOUNT_ID_LEN_MAX = 40
+STATEMENTS_LISTED_MAX = 24  # two years of monthly statements
 
 
 @dataclass(frozen=True)
@@ -106,16 +114,51 @@ def transactions(
 
 @dataclass(frozen=True)
 class Statements:
-    """Billing statements of an account; ``available`` is false until the cycle job exists."""
+    """An account's billing statements as the card cycle stored them.
+
+    ``statements``: the newest first, their stored fields (no lines); ``statement``: the one
+    asked for (default the latest) with the ledger lines of its period, the same fields and
+    lines as ``cardbatch statement show``; None when the account has no statement yet.
+    """
 
     account_id: str
-    available: bool
-    statements: list[dict[str, object]]
+    statements: list[dict[str, Any]]
+    statement: dict[str, Any] | None
 
 
-def statements(store: Store, account_id: str, *, unmasked: bool = False) -> Statements:
-    view = summary(store, account_id, unmasked=unmasked)  # 404 for unknown accounts
-    return Statements(view.account_id, available=False, statements=[])
+class UnknownStatement(LookupError):
+    """The account has no statement on the date asked for."""
+
+
+def statements(
+    store: Store,
+    account_id: str,
+    *,
+    on: date | None = None,
+    rows_max: int = STATEMENTS_LISTED_MAX,
+    unmasked: bool = False,
+) -> Statements:
+    _check_id(account_id)
+    with store.read() as conn:
+        listed = statement_rows(conn, account_id, rows_max)
+        chosen = listed[:1] if on is None else statement_rows(conn, account_id, 1, on)
+        statement = None
+        if chosen:
+            first, last = chosen[0]["period_start"], chosen[0]["statement_date"]
+            lines = statement_lines(conn, account_id, first, last)
+            statement = {**chosen[0], "lines": lines}
+    if not listed:  # no statement yet, or no such account (UnknownAccount: 404)
+        summary(store, account_id, unmasked=unmasked)
+    shown_id = account_id if unmasked else redact_text(account_id)
+    if on is not None and statement is None:
+        raise UnknownStatement(f"account {shown_id} has no statement on {on}")
+    if not unmasked:
+        listed = [{**row, "account_id": shown_id} for row in listed]
+        if statement is not None:
+            lines = [{**ln, "description": redact_text(ln["description"] or "")}
+                     for ln in statement["lines"]]  # fmt: skip
+            statement = {**statement, "account_id": shown_id, "lines": lines}
+    return Statements(shown_id, listed, statement)
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,9 @@ instalment_plans = Table(
     Column("monthly_fee_percent", String(16), nullable=False),
     Column("fee_fen", BigInteger, nullable=False),
     Column("entry_key", String(200), nullable=False),
+    # early payoff (migration 0010): the date, and the unbilled fees waived then
+    Column("paid_off_on", Date),
+    Column("payoff_waived_fee_fen", BigInteger),
 )
 
 instalment_lines = Table(

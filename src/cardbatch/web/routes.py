@@ -40,7 +40,7 @@ templates.env.filters["yuan"] = format_fen
 templates.env.filters["redact"] = redact_text
 
 
-def _render(request: Request, name: str, status: int = 200, session: WebSession | None = None,
+def render(request: Request, name: str, status: int = 200, session: WebSession | None = None,
             **context: Any) -> HTMLResponse:  # fmt: skip
     lang = pick_lang(request.cookies.get(LANG_COOKIE))
 
@@ -58,25 +58,25 @@ def _local(next_path: str) -> str:
     return next_path if ok else "/"
 
 
-def _signed_in(request: Request, action: Action) -> WebSession | Response:
+def signed_in(request: Request, action: Action) -> WebSession | Response:
     """The page's session, or the answer to give instead (sign-in redirect or 403)."""
     session = users.session_for(get_store(request), request.cookies.get(SESSION_COOKIE, ""))
     if session is None:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if not allowed(session.user.role, action):
-        return _render(request, "message.html", 403, session, key="forbidden")
+        return render(request, "message.html", 403, session, key="forbidden")
     request.state.user = session.user.name
     return session
 
 
-def _same(a: str, b: str) -> bool:
+def same_token(a: str, b: str) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
 
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = _render(request, "login.html", csrf_token=csrf, next=_local(next), error=None)
+    response = render(request, "login.html", csrf_token=csrf, next=_local(next), error=None)
     _set_cookie(request, response, CSRF_COOKIE, csrf, max_age=3600)
     return response
 
@@ -90,8 +90,8 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not _same(cookie, csrf_token):
-        return _render(request, "message.html", 403, key="csrf_failed")
+    if not same_token(cookie, csrf_token):
+        return render(request, "message.html", 403, key="csrf_failed")
     store = get_store(request)
     if credentials.split_token(secret) is not None:
         user = users.authenticate_token(store, secret)
@@ -99,7 +99,7 @@ def login(
     else:
         user = users.authenticate_password(store, name, secret)
     if user is None:
-        return _render(request, "login.html", 401, csrf_token=cookie, next=_local(next),
+        return render(request, "login.html", 401, csrf_token=cookie, next=_local(next),
                        error="bad_credentials")  # fmt: skip
     value, _session = users.start_session(store, user, get_settings(request).session_ttl_s)
     response = RedirectResponse(_local(next), status_code=303)
@@ -109,11 +109,11 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    found = _signed_in(request, Action.ME_READ)
+    found = signed_in(request, Action.ME_READ)
     if not isinstance(found, WebSession):
         return found
-    if not _same(found.csrf_token, csrf_token):
-        return _render(request, "message.html", 403, found, key="csrf_failed")
+    if not same_token(found.csrf_token, csrf_token):
+        return render(request, "message.html", 403, found, key="csrf_failed")
     users.end_session(get_store(request), request.cookies.get(SESSION_COOKIE, ""), found.user.name)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -145,13 +145,13 @@ def home() -> Response:
 def accounts_page(
     request: Request, after: Annotated[str, Query(max_length=ACCOUNT_ID_LEN_MAX)] = ""
 ) -> Response:
-    found = _signed_in(request, Action.ACCOUNTS_READ)
+    found = signed_in(request, Action.ACCOUNTS_READ)
     if not isinstance(found, WebSession):
         return found
     page = accounts.card_accounts_page(get_store(request), after, PAGE_ROWS,
                                        unmasked=sees_personal_data(found.user.role))  # fmt: skip
     next_after = page[-1].account_id if len(page) == PAGE_ROWS else None
-    return _render(request, "accounts.html", session=found, rows=page, next_after=next_after)
+    return render(request, "accounts.html", session=found, rows=page, next_after=next_after)
 
 
 @router.get("/account-lookup")
@@ -163,7 +163,7 @@ def account_lookup(
 
 @router.get("/accounts/{account_id}")
 def account_page(request: Request, account_id: str) -> Response:
-    found = _signed_in(request, Action.ACCOUNTS_READ)
+    found = signed_in(request, Action.ACCOUNTS_READ)
     if not isinstance(found, WebSession):
         return found
     unmasked = sees_personal_data(found.user.role)
@@ -173,35 +173,35 @@ def account_page(request: Request, account_id: str) -> Response:
         history = accounts.transactions(store, account_id, HISTORY_ROWS_SHOWN, unmasked=unmasked)
         bills = accounts.statements(store, account_id, unmasked=unmasked)
     except UnknownAccount:
-        return _render(request, "message.html", 404, found, key="not_found")
-    return _render(request, "account.html", session=found, view=view, history=history,
+        return render(request, "message.html", 404, found, key="not_found")
+    return render(request, "account.html", session=found, view=view, history=history,
                    statements=bills)  # fmt: skip
 
 
 @router.get("/runs")
 def runs_page(request: Request) -> Response:
-    found = _signed_in(request, Action.RUNS_READ)
+    found = signed_in(request, Action.RUNS_READ)
     if not isinstance(found, WebSession):
         return found
-    return _render(request, "runs.html", session=found,
+    return render(request, "runs.html", session=found,
                    runs=runs_view.list_runs(get_store(request), PAGE_ROWS))  # fmt: skip
 
 
 @router.get("/runs/table")
 def runs_table(request: Request) -> Response:
     """The runs table alone; the runs page re-fetches it every few seconds (htmx)."""
-    found = _signed_in(request, Action.RUNS_READ)
+    found = signed_in(request, Action.RUNS_READ)
     if not isinstance(found, WebSession):
         return found
-    return _render(request, "runs_table.html", session=found,
+    return render(request, "runs_table.html", session=found,
                    runs=runs_view.list_runs(get_store(request), PAGE_ROWS))  # fmt: skip
 
 
 @router.get("/audit")
 def audit_page(request: Request) -> Response:
-    found = _signed_in(request, Action.AUDIT_READ)
+    found = signed_in(request, Action.AUDIT_READ)
     if not isinstance(found, WebSession):
         return found
     events = audit.list_events(get_store(request), PAGE_ROWS)
-    return _render(request, "audit.html", session=found, events=events,
+    return render(request, "audit.html", session=found, events=events,
                    unmasked=sees_personal_data(found.user.role))  # fmt: skip

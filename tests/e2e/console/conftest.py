@@ -4,6 +4,7 @@ with CI=true they fail instead, since CI installs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -52,24 +53,31 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> 
     pytest.fail(f"cardbatch serve did not answer within {SERVER_START_S} s")
 
 
-@pytest.fixture(scope="session")
-def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
-    folder = tmp_path_factory.mktemp("live")
-    demo = build_console_demo(f"sqlite:///{folder / 'demo.db'}", folder / "demo-files")
+@contextlib.contextmanager
+def serve(db_url: str, folder: Path) -> Iterator[tuple[str, Path]]:
+    """``cardbatch serve`` over ``db_url`` on a free port: (base URL, log path)."""
     port = _free_port()
     log_path = folder / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "cardbatch", "--db", demo.db_url, "serve", "--port", str(port)],
+            [sys.executable, "-m", "cardbatch", "--db", db_url, "serve", "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_healthy(base_url, server, log_path)
-            yield LiveConsole(base_url, demo, log_path)
+            yield base_url, log_path
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    folder = tmp_path_factory.mktemp("live")
+    demo = build_console_demo(f"sqlite:///{folder / 'demo.db'}", folder / "demo-files")
+    with serve(demo.db_url, folder) as (base_url, log_path):
+        yield LiveConsole(base_url, demo, log_path)
 
 
 @pytest.fixture(scope="session")

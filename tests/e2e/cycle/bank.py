@@ -27,7 +27,7 @@ from cardbatch.store.parties_repo import (
 from cardbatch.store.tables import card_accounts
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "rules" / "standard.toml"
-RICS = ("11010519491231002X", "360426199101010071")
+RICS = ("11010519491231002X", "360426199101010071", "110105199001011232")
 
 
 def load_rules(store: Store, text: str, effective: date) -> None:

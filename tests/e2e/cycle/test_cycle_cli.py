@@ -1,10 +1,13 @@
-"""The cycle through the CLI: the demo's two months of cycles, statement render, errors."""
+"""The cycle through the CLI: the demo's two months of cycles, statement render (HTML, PDF),
+errors."""
 
 from __future__ import annotations
 
+import stat
 from datetime import date
 from pathlib import Path
 
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from cardbatch.rules.versions import load_version
@@ -40,23 +43,49 @@ def test_demo_runs_two_months_of_cycles(sqlite_url: str, tmp_path: Path) -> None
     assert "card cycle (standard@1)" in done.stdout
 
 
-def test_statement_render_html_and_missing_statement(sqlite_url: str) -> None:
+def test_statement_render_html_pdf_and_errors(sqlite_url: str, tmp_path: Path) -> None:
     store = open_store(sqlite_url, require_schema=False)
     upgrade(store)
     load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
     (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 20))
-    post(store, "p1", card, "purchase", 100_000, date(2024, 3, 30))
     store.dispose()
+    switch = tmp_path / "txns.csv"
+    switch.write_text("txn_id,account_id,card_number,type,amount,txn_date,posting_date,description\n"
+                      f"T1,{card},,purchase,1000.00,2024-03-30,2024-03-30,超市购物\n",
+                      encoding="utf-8")  # fmt: skip
+    imported = run_cli("--db", sqlite_url, "import", "transactions", str(switch),
+                       "--date", "2024-03-30")  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
     assert run_cli("--db", sqlite_url, "date", "set", "2024-03-19").returncode == 0
     assert run_cli("--db", sqlite_url, "cycle", "run", "--through", "2024-04-05").returncode == 0
-    page = run_cli("--db", sqlite_url, "statement", "render", card, "--date", "2024-04-05",
-                   "--format", "html")  # fmt: skip
+    args = ("--db", sqlite_url, "statement", "render", card, "--date", "2024-04-05")
+    page = run_cli(*args, "--format", "html")
     assert page.returncode == 0, page.stderr
-    assert "<h1>Card statement CA0000000000</h1>" in page.stdout
-    assert "1,000.00" in page.stdout and "2024-04-23" in page.stdout
-    missing = run_cli("--db", sqlite_url, "statement", "show", card, "--date", "2024-04-06")
+    assert "信用卡对账单" in page.stdout and "622588******0000" in page.stdout
+    assert '<td class="amount">1,000.00</td>' in page.stdout
+    assert '<td class="due">2024-04-23</td>' in page.stdout
+    assert "超市购物" in page.stdout and "6225880000000000" not in page.stdout
+
+    out = tmp_path / "april.pdf"
+    done = run_cli(*args, "--format", "pdf", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"written to {out}" in done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = PdfReader(out).pages[0].extract_text()
+    assert "本期应还金额" in text and "1,000.00" in text and "622588******0000" in text
+
+    missing = run_cli(*args[:4], card, "--date", "2024-04-06", "--format", "pdf", "--out",
+                      str(tmp_path / "x.pdf"))  # fmt: skip
     assert missing.returncode == 1
     assert "has no statement on 2024-04-06" in missing.stderr
+    assert not (tmp_path / "x.pdf").exists()
+    unknown = run_cli(*args[:4], "CA404", "--date", "2024-04-05")
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert "no card account 'CA404'" in unknown.stderr
+    wrong = run_cli(*args, "--format", "docx")
+    assert wrong.returncode == 2 and "--format: must be one of html, pdf" in wrong.stderr
+    show = run_cli("--db", sqlite_url, "statement", "show", card, "--date", "2024-04-06")
+    assert show.returncode == 1 and "has no statement on 2024-04-06" in show.stderr
 
 
 def test_product_without_approved_rules_fails_clearly(sqlite_url: str) -> None:
@@ -112,3 +141,21 @@ def test_instalment_conversion_command(sqlite_url: str) -> None:
     assert refused.returncode == 1
     assert "instalment count must be one of" in refused.stderr
     assert cli_json("--db", sqlite_url, "ledger", "check")["balanced"] is True
+
+
+def test_instalment_payoff_through_the_cli(sqlite_url: str) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    upgrade(store)
+    load_rules(store, EXAMPLE.read_text(encoding="utf-8"), date(2024, 1, 1))
+    (card,) = open_cards(store, statement_day=5, opened_on=date(2024, 3, 10))
+    post(store, "p1", card, "purchase", 150_000, date(2024, 3, 12))
+    store.dispose()
+    base = ("--db", sqlite_url, "cycle")
+    plan = cli_json(*base, "instalment", card, "--amount", "1500.00", "--months", "3",
+                    "--fee-percent", "0.5", "--date", "2024-03-12")  # fmt: skip
+    done = cli_json(*base, "instalment-payoff", plan["plan_id"], "--date", "2024-03-20")
+    assert (done["bill_date"], done["principal_fen"]) == ("2024-04-05", 150_000)
+    assert (done["fee_fen"], done["waived_fee_fen"]) == (0, 2_250)  # all three months waived
+    again = run_cli(*base, "instalment-payoff", plan["plan_id"], "--date", "2024-03-21")
+    assert again.returncode == 1
+    assert "was paid off on 2024-03-20" in again.stderr

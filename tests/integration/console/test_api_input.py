@@ -56,4 +56,4 @@ def test_metrics_are_prometheus_text(client: TestClient, console_demo: ConsoleDe
     assert "# TYPE cardbatch_http_requests_total counter" in text
     assert 'cardbatch_http_requests_total{method="GET",route="/api/me",status="200"}' in text
     assert "cardbatch_http_request_duration_seconds_bucket" in text
-    assert "cardbatch_runs_feed_available 0.0" in text
+    assert 'cardbatch_runs{job="card-cycle",status="completed"}' in text

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cardbatch.domain.roles import Action, Role, allowed
-from tests.console_support import PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
+from tests.console_support import DEMO_RUN_ID, PASSWORD, SCREEN_DATE, SEGMENT, ConsoleDemo
 from tests.integration.console.conftest import bearer
 
 # (method, path template, the action it performs; None = public)
@@ -26,6 +26,13 @@ API_ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/users", Action.USERS_MANAGE),
     ("POST", "/api/users", Action.USERS_MANAGE),
     ("GET", "/api/runs", Action.RUNS_READ),
+    ("GET", "/api/runs/{run_id}", Action.RUNS_READ),
+    ("GET", "/api/batches", Action.BATCHES_READ),
+    ("POST", "/api/batches/upload", Action.BATCHES_SUBMIT),
+    ("GET", "/api/batches/{batch_id}", Action.BATCHES_READ),
+    ("POST", "/api/batches/{batch_id}/approve", Action.BATCHES_APPROVE),
+    ("POST", "/api/batches/{batch_id}/run", Action.BATCHES_RUN),
+    ("GET", "/api/batches/{batch_id}/returns", Action.BATCHES_DOWNLOAD),
     ("GET", "/api/rules/versions", Action.RULES_READ),
     ("GET", "/api/rules/versions/{code}/{number}", Action.RULES_READ),
     ("GET", "/api/rules/diff", Action.RULES_READ),
@@ -34,13 +41,14 @@ API_ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/segments/{name}/screen", Action.SEGMENTS_READ),
 ]
 # Concrete values for path templates, and queries the endpoints need.
-PATH_VALUES = {"code": "STD", "number": "1", "name": SEGMENT}
+PATH_VALUES = {"code": "STD", "number": "1", "name": SEGMENT, "run_id": DEMO_RUN_ID}
 QUERIES = {"/api/rules/diff": "?left=STD@1&right=STD@2",
            "/api/segments/{name}/screen": f"?business_date={SCREEN_DATE}"}  # fmt: skip
 
 
 def concrete(template: str, demo: ConsoleDemo) -> str:
-    path = template.format(account_id=demo.card_account_id, **PATH_VALUES)
+    path = template.format(account_id=demo.card_account_id, batch_id=demo.batch_id,
+                           **PATH_VALUES)  # fmt: skip
     return path + QUERIES.get(template, "")
 
 
@@ -49,6 +57,8 @@ PAGES: list[tuple[str, Action]] = [
     ("/accounts/{account_id}", Action.ACCOUNTS_READ),
     ("/runs", Action.RUNS_READ),
     ("/runs/table", Action.RUNS_READ),
+    ("/batches", Action.BATCHES_READ),
+    ("/batches/{batch_id}", Action.BATCHES_READ),
     ("/audit", Action.AUDIT_READ),
 ]
 
@@ -59,9 +69,18 @@ def test_the_table_covers_every_operation_in_the_schema(console_app: FastAPI) ->
     assert operations == {(m, p) for m, p, _ in API_ENDPOINTS}
 
 
+# Answers an allowed role may get besides 200/201: an approval or run the state refuses
+# (already approved, not approved yet), return files of a batch not yet run.
+STATE_REFUSALS = ("/approve", "/run", "/returns")
+
+
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -> int:
-    if path.endswith("/approve"):
+    if path.endswith(("/approve", "/run")):
         return client.post(path, headers=headers).status_code
+    if path.endswith("/upload"):  # a file that does not parse: recorded as rejected
+        form = {"kind": "payroll", "party_account": "DA0000000001", "business_date": "2026-01-05"}
+        files = {"file": ("payroll.txt", f"not a payroll file {uuid.uuid4()}\n".encode())}
+        return client.post(path, data=form, files=files, headers=headers).status_code
     if method == "POST":
         body = {"name": f"u-{uuid.uuid4().hex[:10]}", "role": "operator"}
         return client.post(path, json=body, headers=headers).status_code
@@ -79,7 +98,7 @@ def test_endpoint_by_role(
     status = _call(client, method, path, bearer(console_demo, role))
     if action is None or allowed(role, action):
         # approving: the first allowed role approves, the next finds it already approved
-        ok = (200, 409) if path.endswith("/approve") else (200, 201)
+        ok = (200, 409) if path.endswith(STATE_REFUSALS) else (200, 201)
         assert status in ok, f"{role} {method} {path} -> {status}"
     else:
         assert status == 403, f"{role} {method} {path} -> {status}"
@@ -110,7 +129,8 @@ def sign_in(client: TestClient, name: str, secret: str) -> int:
 def test_pages_by_role(client: TestClient, console_demo: ConsoleDemo, role: Role) -> None:
     assert sign_in(client, role.value, PASSWORD) == 303
     for template, action in PAGES:
-        path = template.format(account_id=console_demo.card_account_id)
+        path = template.format(account_id=console_demo.card_account_id,
+                               batch_id=console_demo.batch_id)  # fmt: skip
         status = client.get(path, follow_redirects=False).status_code
         assert status == (200 if allowed(role, action) else 403), f"{role} {path}"
 
@@ -119,7 +139,8 @@ def test_pages_need_sign_in_and_token_sign_in_works(
     client: TestClient, console_demo: ConsoleDemo
 ) -> None:
     for template, _ in PAGES:
-        path = template.format(account_id=console_demo.card_account_id)
+        path = template.format(account_id=console_demo.card_account_id,
+                               batch_id=console_demo.batch_id)  # fmt: skip
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
     assert sign_in(client, "operator", "wrong password here") == 401

@@ -40,19 +40,26 @@ def _personal_values(db_url: str) -> tuple[list[str], list[str], list[str]]:
 SCREEN_PATH = f"/api/segments/{SEGMENT}/screen?business_date={SCREEN_DATE}&limit=1000"
 
 
-def _api_answers(client: TestClient, headers: dict[str, str], visit: list[str]) -> list[str]:
+def _api_answers(
+    client: TestClient, headers: dict[str, str], visit: list[str], batch_id: int
+) -> list[str]:
+    batch = client.get(f"/api/batches/{batch_id}", headers=headers)
+    assert batch.status_code == 200  # the demo's payroll batch, with its company account
     answers = [client.get(p, headers=headers).text for p in
                ("/api/me", "/api/runs", "/api/audit/events?limit=1000", "/api/ledger/check",
-                "/api/accounts?limit=1000", "/api/segments", SCREEN_PATH)]  # fmt: skip
+                "/api/accounts?limit=1000", "/api/segments", SCREEN_PATH,
+                "/api/batches")]  # fmt: skip
+    answers.append(batch.text)
     for account_id in visit:
         for suffix in ("", "/transactions", "/statements"):
             answers.append(client.get(f"/api/accounts/{account_id}{suffix}", headers=headers).text)
     return answers
 
 
-def _pages(client: TestClient, role: Role, visit: list[str]) -> list[str]:
+def _pages(client: TestClient, role: Role, visit: list[str], batch_id: int) -> list[str]:
     assert sign_in(client, role.value, PASSWORD) == 303
-    pages = [client.get(p).text for p in ("/accounts", "/runs", "/runs/table", "/audit")]
+    paths = ("/accounts", "/runs", "/runs/table", "/audit", "/batches", f"/batches/{batch_id}")
+    pages = [client.get(p).text for p in paths]
     return pages + [client.get(f"/accounts/{account_id}").text for account_id in visit]
 
 
@@ -62,8 +69,8 @@ def test_no_personal_data_for_a_non_privileged_role(
     client: TestClient, console_demo: ConsoleDemo, json_log: io.StringIO, role: Role
 ) -> None:
     numbers, names, visit = _personal_values(console_demo.db_url)
-    answers = _api_answers(client, bearer(console_demo, role), visit)
-    pages = _pages(client, role, visit)
+    answers = _api_answers(client, bearer(console_demo, role), visit, console_demo.batch_id)
+    pages = _pages(client, role, visit, console_demo.batch_id)
     log_lines = json_log.getvalue().splitlines()
     assert len(log_lines) >= len(answers) + len(pages)  # one line per request at least
     assert any(console_demo.deposit_account_id[-4:] in line for line in log_lines)

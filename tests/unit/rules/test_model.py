@@ -132,6 +132,12 @@ BAD_VALUES: list[tuple[str, object, str]] = [
         "must be one of 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', got 'm2'",
     ),
     ("delinquency.charge_off_dpd", 0, "must be at least 1, got 0"),
+    ("autopay.mode", "nightly", "must be one of 'due_date', 'sweep', got 'nightly'"),
+    (
+        "instalment.early_payoff_fee",
+        "waive",
+        "must be one of 'waive_remaining_fees', 'charge_remaining_fees', got 'waive'",
+    ),
 ]
 
 
@@ -143,7 +149,7 @@ def _set(data: dict[str, Any], path: str, value: object) -> dict[str, Any]:
     elif value is None:
         changed[section][key] = None
     else:
-        changed[section][key] = value
+        changed.setdefault(section, {})[key] = value
     return changed
 
 

@@ -8,7 +8,18 @@ endpoint-by-role test then covers it by itself (it walks the OpenAPI schema).
 
 from fastapi import APIRouter
 
-from cardbatch.api.routers import accounts, audit, health, ledger, me, rules, runs, segments, users
+from cardbatch.api.routers import (
+    accounts,
+    audit,
+    batches,
+    health,
+    ledger,
+    me,
+    rules,
+    runs,
+    segments,
+    users,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -18,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     users.router,
     runs.router,
+    batches.router,
     rules.router,
     segments.router,
 ]

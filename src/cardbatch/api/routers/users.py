@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -33,9 +33,10 @@ def list_users(_user: Admin, store: StoreDep) -> dict[str, Any]:
     status_code=201,
     summary="Add a user; the answer holds its API token once",
 )
-def add_user(user: Admin, store: StoreDep, body: NewUserIn) -> dict[str, Any]:
+def add_user(request: Request, user: Admin, store: StoreDep, body: NewUserIn) -> dict[str, Any]:
     try:
         created = users.add_user(store, body.name, body.role.value, actor=user.name)
     except UserError as exc:
         raise HTTPException(409 if isinstance(exc, UserExists) else 422, str(exc)) from None
+    request.app.state.token_cache.clear()  # users changed: check every token afresh
     return {"name": created.user.name, "role": created.user.role.value, "token": created.token}
