@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("cardbatch.cli.users", "app"),
     "audit": ("cardbatch.cli.audit", "app"),
     "serve": ("cardbatch.cli.serve", "register"),
+    "bench": ("cardbatch.cli.bench", "app"),
 }
 _ROOT_OPTIONS_WITH_VALUE = ("--db", "--as")
 

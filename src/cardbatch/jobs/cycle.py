@@ -20,6 +20,10 @@ date and kind, and a rerun never posts twice):
    the product's status actions, and at charge-off one entry writing the card's
    balance off to ``GL:write_off`` (``write_off_entry``).
 
+With the parameters ``accounts_from`` / ``accounts_to`` a run lists only the card
+accounts whose ids fall in that range: one partition of the portfolio
+(:mod:`cardbatch.jobs.cycle_partitions`). Entry keys do not depend on them.
+
 Product terms come from the rule version in force on the business date; a product
 with rule versions but none approved and in force fails the run with a message
 saying so. Accounts of a product that has no rule set loaded at all are not in
@@ -68,6 +72,10 @@ CLOSED_STATUSES = ("closed", "charged_off")
 TermsCache = dict[tuple[str, date], Any]
 
 
+def _within(ctx: JobContext) -> io.AccountRange | None:
+    return io.partition_of(ctx.params)
+
+
 def _key(item: Item) -> str:
     account_id: str = item.payload
     return account_id
@@ -89,7 +97,7 @@ def _with_terms(
 
 def list_late_fees(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(pl.col("due_date").is_not_null())
+    state = io.states(conn, within=_within(ctx)).filter(pl.col("due_date").is_not_null())
     terms = _with_terms(conn, state, day, {})
     chosen = [
         row["account_id"]
@@ -137,8 +145,8 @@ def process_late_fees(
 
 def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(pl.col("due_date").is_not_null())
-    card = io.cards(conn).filter(
+    state = io.states(conn, within=_within(ctx)).filter(pl.col("due_date").is_not_null())
+    card = io.cards(conn, within=_within(ctx)).filter(
         pl.col("autopay_mode").is_in(["full", "minimum"])
         & pl.col("repayment_account_id").is_not_null()
     )
@@ -200,9 +208,12 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
         for row in decided.iter_rows(named=True):
             rows[row["account_id"]] = {**row, "split": parts.get(row["account_id"])}
     outcomes = []
+    attempts: list[dict[str, Any]] = []
     for item in chunk:
         row = rows[_key(item)]
-        outcomes.append(_autopay_outcome(conn, ctx, item, row, earlier.get(_key(item))))
+        outcomes.append(_autopay_outcome(attempts, ctx, item, row, earlier.get(_key(item))))
+    if attempts:
+        conn.execute(insert(autopay_attempts), attempts)
     return outcomes
 
 
@@ -224,8 +235,13 @@ def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -
 
 
 def _autopay_outcome(
-    conn: Connection, ctx: JobContext, item: Item, row: dict[str, Any], earlier: str | None
+    attempts: list[dict[str, Any]],
+    ctx: JobContext,
+    item: Item,
+    row: dict[str, Any],
+    earlier: str | None,
 ) -> ItemOutcome:
+    """The item's outcome; the attempt to store (if any) is added to ``attempts``."""
     if earlier is not None and earlier != "declined:AM04":
         return skipped(item, "no_retry", f"last attempt {earlier}; only AM04 is retried")
     entry_key = ctx.entry_key(item.key)
@@ -242,7 +258,7 @@ def _autopay_outcome(
         "entry_key": entry_key if row["outcome"] == "debited" else None,
         "run_id": ctx.run_id,
     }
-    conn.execute(insert(autopay_attempts), [attempt])
+    attempts.append(attempt)
     if row["outcome"] == "declined":
         return succeeded(item, None, 0, tally=f"declined_{row['reason_code']}")
     if row["outcome"] != "debited":
@@ -267,7 +283,7 @@ def _autopay_entry(key: str, ctx: JobContext, row: dict[str, Any]) -> JournalEnt
 
 def list_statements(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    card = io.cards(conn).filter(~pl.col("status").is_in(CLOSED_STATUSES))
+    card = io.cards(conn, within=_within(ctx)).filter(~pl.col("status").is_in(CLOSED_STATUSES))
     chosen = [
         row["account_id"]
         for row in card.iter_rows(named=True)
@@ -346,17 +362,33 @@ def _state_accounts(
     nexts = result.accounts.with_columns(back)
     io.replace_lots(conn, ids, result.lots.with_columns(back).to_dicts())
     outcomes: dict[str, ItemOutcome] = {}
+    own = {"account": _by_account(accounts), "lots": _by_account(lots), "txns": _by_account(txns)}
+    fees = dict(zip(accounts["account_id"].to_list(), accounts["instalment_fee_fen"].to_list(),
+                    strict=True))  # fmt: skip
+    records: list[dict[str, Any]] = []
+    next_states: list[dict[str, Any]] = []
     for row, nxt in zip(stated.to_dicts(), nexts.to_dicts(), strict=True):
         account_id = row["account_id"]
-        inputs = _inputs_json(account_id, accounts, lots, txns, label)
-        _store_statement(conn, ctx, row, nxt, inputs, label)
+        inputs = _inputs_json(account_id, own, label)
+        records.append(_statement_record(ctx, row, nxt, inputs, label, next_states))
         item = Item(f"{account_id}:statement", account_id)
         interest_fen = int(row["interest_fen"])
-        fee_fen = int(accounts.filter(pl.col("account_id") == account_id)["instalment_fee_fen"][0])
+        fee_fen = int(fees[account_id])
         entry = _statement_entry(ctx.entry_key(item.key), ctx, account_id, interest_fen, fee_fen)
         outcomes[account_id] = succeeded(item, entry, interest_fen, tally="statement")
+    if records:
+        conn.execute(insert(statements), records)
+    io.save_states(conn, next_states)
     del index
     return outcomes
+
+
+def _by_account(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """A frame's rows grouped by account id, in the frame's order (one pass)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in frame.to_dicts():
+        grouped.setdefault(row["account_id"], []).append(row)
+    return grouped
 
 
 def _statement_entry(
@@ -379,23 +411,22 @@ def _statement_entry(
 
 
 def _inputs_json(
-    account_id: str, accounts: pl.DataFrame, lots: pl.DataFrame, txns: pl.DataFrame, label: str
+    account_id: str, own: dict[str, dict[str, list[dict[str, Any]]]], label: str
 ) -> str:
-    def own(frame: pl.DataFrame) -> list[dict[str, Any]]:
-        return frame.filter(pl.col("account_id") == account_id).to_dicts()
-
-    data = {"rule_version": label, "account": own(accounts), "lots": own(lots), "txns": own(txns)}
+    data: dict[str, Any] = {"rule_version": label}
+    data.update((name, rows.get(account_id, [])) for name, rows in own.items())
     return json.dumps(data, default=str, sort_keys=True)
 
 
-def _store_statement(
-    conn: Connection,
+def _statement_record(
     ctx: JobContext,
     row: dict[str, Any],
     nxt: dict[str, Any],
     inputs: str,
     label: str,
-) -> None:
+    next_states: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The statement row to store; the account's next state is added to ``next_states``."""
     account_id = row["account_id"]
     record: dict[str, Any] = {name: int(row[name]) for name in STATEMENT_AMOUNTS}
     record.update(
@@ -410,12 +441,12 @@ def _store_statement(
         run_id=ctx.run_id,
         inputs_json=inputs,
     )
-    conn.execute(insert(statements), [record])
     values = {name: nxt[name] for name in io.STATE_COLUMNS}
-    values.update(last_statement_date=row["statement_date"], dpd=int(row["dpd"]),
-                  bucket=row["bucket"], five_category=row["five_category"],
+    values.update(account_id=account_id, last_statement_date=row["statement_date"],
+                  dpd=int(row["dpd"]), bucket=row["bucket"], five_category=row["five_category"],
                   state_date=ctx.business_date)  # fmt: skip
-    io.save_state(conn, account_id, values)
+    next_states.append(values)
+    return record
 
 
 def _json_date(inputs: str) -> date:
@@ -428,7 +459,7 @@ def _json_date(inputs: str) -> date:
 
 def list_delinquency(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
-    state = io.states(conn).filter(
+    state = io.states(conn, within=_within(ctx)).filter(
         pl.col("due_date").is_not_null()
         & ((pl.col("due_date") < day) | pl.col("arrears_since").is_not_null())
     )
@@ -454,10 +485,10 @@ def process_delinquency(
             found[row["account_id"]] = row
     card_status = dict(io.cards(conn, ids).select("account_id", "status").iter_rows())
     by_cycle = _statuses_set_by_cycle(conn, ids)
+    _record_delinquency(conn, ctx, [found[_key(item)] for item in chunk])
     outcomes = []
     for item in chunk:
         row = found[_key(item)]
-        _record_delinquency(conn, ctx, row)
         actions = io.actions_in_force(conn, row["product_code"], day, cache)
         current = card_status.get(row["account_id"], "active")
         change = status_action(current, by_cycle.get(row["account_id"]), row["dpd_now"],
@@ -537,26 +568,32 @@ def _apply_status(
     }])  # fmt: skip
 
 
-def _record_delinquency(conn: Connection, ctx: JobContext, row: dict[str, Any]) -> None:
-    changed = (row["bucket_now"], row["five_category_now"]) != (row["bucket"], row["five_category"])
+def _record_delinquency(conn: Connection, ctx: JobContext, rows: list[dict[str, Any]]) -> None:
+    """History rows for the accounts whose bucket or class changed, and every new state."""
+    changed = [
+        row for row in rows
+        if (row["bucket_now"], row["five_category_now"]) != (row["bucket"], row["five_category"])
+    ]  # fmt: skip
     if changed:
         h = delinquency_history.c
-        exists = conn.execute(
+        recorded = set(conn.execute(
             select(h.account_id).where(
-                h.account_id == row["account_id"], h.business_date == ctx.business_date
+                h.account_id.in_([row["account_id"] for row in changed]),
+                h.business_date == ctx.business_date,
             )
-        ).first()
-        if exists is None:
-            conn.execute(insert(delinquency_history), [{
-                "account_id": row["account_id"], "business_date": ctx.business_date,
-                "dpd": row["dpd_now"], "bucket": row["bucket_now"],
-                "five_category": row["five_category_now"], "previous_bucket": row["bucket"],
-                "previous_category": row["five_category"], "run_id": ctx.run_id,
-            }])  # fmt: skip
-    io.save_state(conn, row["account_id"], {
-        "dpd": row["dpd_now"], "bucket": row["bucket_now"],
+        ).scalars())  # fmt: skip
+        history = [{
+            "account_id": row["account_id"], "business_date": ctx.business_date,
+            "dpd": row["dpd_now"], "bucket": row["bucket_now"],
+            "five_category": row["five_category_now"], "previous_bucket": row["bucket"],
+            "previous_category": row["five_category"], "run_id": ctx.run_id,
+        } for row in changed if row["account_id"] not in recorded]  # fmt: skip
+        if history:
+            conn.execute(insert(delinquency_history), history)
+    io.save_states(conn, [{
+        "account_id": row["account_id"], "dpd": row["dpd_now"], "bucket": row["bucket_now"],
         "five_category": row["five_category_now"], "state_date": ctx.business_date,
-    })  # fmt: skip
+    } for row in rows])  # fmt: skip
 
 
 JOB = register(

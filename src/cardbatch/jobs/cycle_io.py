@@ -7,12 +7,12 @@ never one per account) and hands Polars frames to the kernels of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 
 from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
@@ -106,8 +106,33 @@ def configured_products(conn: Connection) -> set[str]:
     return {str(code) for code in conn.execute(query).scalars()}
 
 
-def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
-    """Card accounts: id, product, statement day, limit, autopay, linked deposit, status."""
+AccountRange = tuple[str, str | None]  # first account id (inclusive), last (exclusive; None: open)
+
+
+def partition_of(params: Mapping[str, str]) -> AccountRange | None:
+    """A run's range of account ids (params ``accounts_from``/``accounts_to``), if any."""
+    low = params.get("accounts_from")
+    if low is None:
+        return None
+    return low, params.get("accounts_to") or None
+
+
+def _in_range(column: Any, within: AccountRange | None) -> Any:
+    if within is None:
+        return None
+    low, high = within
+    return column >= low if high is None else and_(column >= low, column < high)
+
+
+def cards(
+    conn: Connection,
+    account_ids: Sequence[str] | None = None,
+    within: AccountRange | None = None,
+) -> pl.DataFrame:
+    """Card accounts: id, product, statement day, limit, autopay, linked deposit, status.
+
+    ``within`` limits the read to one partition's range of account ids.
+    """
     c = card_accounts.c
     query = select(
         c.account_id,
@@ -121,6 +146,8 @@ def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.Data
     ).order_by(c.account_id)
     if account_ids is not None:
         query = query.where(c.account_id.in_(list(account_ids)))
+    if within is not None:
+        query = query.where(_in_range(c.account_id, within))
     rows = [tuple(r) for r in conn.execute(query)]
     schema = {
         "account_id": pl.Utf8,
@@ -135,11 +162,17 @@ def cards(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.Data
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def states(conn: Connection, account_ids: Sequence[str] | None = None) -> pl.DataFrame:
-    """The cycle state rows (all columns of ``cycle_accounts``)."""
+def states(
+    conn: Connection,
+    account_ids: Sequence[str] | None = None,
+    within: AccountRange | None = None,
+) -> pl.DataFrame:
+    """The cycle state rows (all columns of ``cycle_accounts``), optionally of one range."""
     query = select(cycle_accounts).order_by(cycle_accounts.c.account_id)
     if account_ids is not None:
         query = query.where(cycle_accounts.c.account_id.in_(list(account_ids)))
+    if within is not None:
+        query = query.where(_in_range(cycle_accounts.c.account_id, within))
     result = conn.execute(query)
     names = list(result.keys())
     rows = [tuple(r) for r in result]
@@ -305,6 +338,27 @@ def save_state(conn: Connection, account_id: str, values: dict[str, Any]) -> Non
     conn.execute(
         update(cycle_accounts).where(cycle_accounts.c.account_id == account_id).values(**values)
     )
+
+
+def save_states(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Update many accounts' state in one executemany; each row has ``account_id``.
+
+    Rows are grouped by the columns they set, so each group is one statement.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        columns = tuple(sorted(k for k in row if k != "account_id"))
+        groups.setdefault(columns, []).append(
+            {"key_account_id": row["account_id"], **{f"v_{k}": row[k] for k in columns}}
+        )
+    c = cycle_accounts.c
+    for columns, params in groups.items():
+        statement = (
+            update(cycle_accounts)
+            .where(c.account_id == bindparam("key_account_id"))
+            .values({k: bindparam(f"v_{k}") for k in columns})
+        )
+        conn.execute(statement, params)
 
 
 def replace_lots(conn: Connection, account_ids: Sequence[str], rows: list[dict[str, Any]]) -> None:

@@ -41,7 +41,7 @@ def sweeping_products(conn: Connection, codes: Sequence[str], day: date) -> set[
 
 
 def list_sweeps(conn: Connection, ctx: JobContext) -> list[Item]:
-    card = io.cards(conn).filter(
+    card = io.cards(conn, within=io.partition_of(ctx.params)).filter(
         ~pl.col("status").is_in(CLOSED_STATUSES) & pl.col("repayment_account_id").is_not_null()
     )
     codes = sorted(set(card["product_code"].to_list()))

@@ -1,0 +1,60 @@
+"""The cycle benchmark: `cardbatch bench cycle` prints its report, and `python -m bench` (what
+`make bench` runs) works in a fresh clone of the repository and writes the report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cardbatch.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[3]
+REPORT_KEYS = {
+    "accounts", "seconds", "accounts_per_s", "postings", "peak_rss_mb", "vs_write_floor",
+    "vs_reference",
+}  # fmt: skip
+
+
+def _checks_out(report: dict[str, object], accounts_n: int) -> None:
+    assert set(report) >= REPORT_KEYS
+    assert report["accounts"] == accounts_n
+    assert isinstance(report["postings"], int) and report["postings"] > accounts_n
+    assert report["ledger_balanced"] is True
+    assert report["reference_accounts"] == accounts_n
+
+
+def test_bench_cycle_command_prints_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["bench", "cycle", "--accounts", "40"])
+    assert result.exit_code == 0, result.output
+    _checks_out(json.loads(result.stdout), 40)
+    assert list((tmp_path / "out" / "bench" / "cache").glob("cycle-40-1.db"))
+
+
+def test_bench_cycle_refuses_dask_on_sqlite() -> None:
+    result = CliRunner().invoke(app, ["bench", "cycle", "--accounts", "5", "--executor", "dask"])
+    assert result.exit_code == 2
+    assert "needs --db postgresql" in result.output
+
+
+def test_bench_runs_in_a_fresh_clone(tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    report_path = clone / "out" / "bench" / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "cycle", "--scale", "0.004"],
+        cwd=clone, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = json.loads(done.stdout)
+    assert printed == json.loads(report_path.read_text())
+    (report,) = printed
+    assert report["benchmark"] == "cycle"
+    _checks_out(report, 40)
