@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cardbatch.ingest.service import file_sha256
 from cardbatch.ingest.settings import IngestSettings
 from cardbatch.services import ledger
 from cardbatch.store import Store
-from cardbatch.store.tables import balances, customers, journal_entries
+from cardbatch.store.tables import balances, card_accounts, customers, journal_entries
 from cardbatch.store.tables_ingest import imports
 from tests.integration.ingest.conftest import (
     DATA,
@@ -92,18 +92,37 @@ def test_transactions_post_balanced_idempotent_journal_entries(
         ).all()
     assert [tuple(k) for k in keys] == [
         ("txn:T0001", "purchase"), ("txn:T0002", "cash_advance"), ("txn:T0003", "refund"),
-        ("txn:T0004", "payment"), ("txn:T0005", "purchase"), ("txn:T0006", "purchase"),
+        ("txn:T0004", "payment"), ("txn:T0005", "purchase"), ("txn:T0006", "refund"),
     ]  # fmt: skip
     # A001: purchase 1,000.00 - refund 100.00 - payment 200.00 (allocated to purchases).
     assert balance_of(store, "A001") == {"purchase": 70_000}
     assert balance_of(store, "A002") == {"cash": 50_000}
     assert balance_of(store, "A003") == {"purchase": 8_880}  # found by card number
-    assert balance_of(store, "GL:card_settlement") == {"balance": -155_480}
+    assert balance_of(store, "GL:card_settlement") == {"balance": -142_280}
     assert ledger.check(store).balanced
     before = snapshot(store)
     again = run(store, "transactions", copy_to(tmp_path, EXAMPLES / "transactions.csv"), force=True)
     assert (again.rows_unchanged, again.rows_inserted) == (6, 0)
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [("blocked", "card_blocked"), ("frozen", "card_frozen")]
+)
+def test_a_blocked_or_frozen_card_takes_no_new_spending_but_refunds_and_payments(
+    store: Store, tmp_path: Path, status: str, reason: str
+) -> None:
+    load_examples(store, tmp_path, ("customers", "deposits", "accounts"))
+    with store.write() as conn:
+        conn.execute(update(card_accounts).where(card_accounts.c.account_id == "A001")
+                     .values(status=status))  # fmt: skip
+    result = run(store, "transactions", copy_to(tmp_path, EXAMPLES / "transactions.csv"))
+    refused = [(r["line"], r["field"], r["reason"]) for r in result.rejects]
+    assert refused == [(2, "txn_type", reason)]  # T0001, the purchase on A001
+    assert (result.rows_inserted, result.rows_rejected) == (5, 1)
+    # A001 takes the refund of 100.00 and the payment of 200.00 only: a credit of 300.00.
+    assert sum(balance_of(store, "A001").values()) == -30_000
+    assert ledger.check(store).balanced
 
 
 def test_deposits_open_with_a_ledger_balance_and_later_files_only_warn(

@@ -8,7 +8,9 @@ The entry is built by :func:`cardbatch.domain.transactions.transaction_entry`
 
 A row names its card account by ``account_id``, by ``card_number`` or both
 (``unknown_account``, ``unknown_card``, ``card_mismatch``); the account must be
-open (``account_closed``). The posting date may not be after the import's
+open (``account_closed``), and a blocked or frozen card takes no new purchases or
+cash advances (``card_blocked``, ``card_frozen``; refunds and payments still
+post), as in the engine's post-transactions job. The posting date may not be after the import's
 business date (``post_date_future``) nor before the transaction date
 (``post_before_txn``). Payments are allocated against the card's balances as
 they stand, row by row in file order.
@@ -24,7 +26,12 @@ from sqlalchemy import Connection, select
 
 from cardbatch.domain.ledger import JournalEntry
 from cardbatch.domain.masking import mask_card
-from cardbatch.domain.transactions import TxnKind, transaction_entry, transaction_key
+from cardbatch.domain.transactions import (
+    TxnKind,
+    spending_refusal,
+    transaction_entry,
+    transaction_key,
+)
 from cardbatch.ingest.loaders.base import LoadContext, LoadOutcome
 from cardbatch.store.ingest_repo import KEY_LOOKUP_CHUNK, lookup
 from cardbatch.store.ledger_repo import post_entries
@@ -63,15 +70,19 @@ class TransactionsLoader:
         keys = [transaction_key(r["txn_id"]) for r in rows]
         posted = lookup(conn, journal_entries, "idempotency_key", keys,
                         ("idempotency_key", "content_hash"))  # fmt: skip
-        accounts = set(by_id) | {a["account_id"] for a in by_card.values()}
+        status = {a["account_id"]: a["status"] for a in [*by_id.values(), *by_card.values()]}
+        accounts = set(status)
         held = self._balances(conn, accounts)
         entries: list[JournalEntry] = []
         for row in rows:
             account_id = self._account(row, by_id, by_card, out)
             if account_id is None or not self._dates_ok(row, out):
                 continue
+            kind = TxnKind(row["txn_type"])
+            if not self._may_post(row, kind, account_id, status[account_id], out):
+                continue
             entry = transaction_entry(
-                row["txn_id"], account_id, TxnKind(row["txn_type"]), row["amount"],
+                row["txn_id"], account_id, kind, row["amount"],
                 row["post_date"], row["description"] or row["txn_type"],
                 held[account_id], self.ctx.run_id,
             )  # fmt: skip
@@ -114,6 +125,16 @@ class TransactionsLoader:
         else:
             return str(account["account_id"])
         return None
+
+    @staticmethod
+    def _may_post(
+        row: dict[str, Any], kind: TxnKind, account_id: str, card_status: str, out: LoadOutcome
+    ) -> bool:
+        refusal = spending_refusal(kind, card_status)
+        if refusal is not None:
+            message = f"card account {account_id} is {card_status}: no new {kind.value}"
+            out.reject(row, "txn_type", refusal, message)
+        return refusal is None
 
     def _dates_ok(self, row: dict[str, Any], out: LoadOutcome) -> bool:
         if row["post_date"] > self.ctx.business_date:
