@@ -28,3 +28,10 @@ def neutralise(text: str, *, plain_numbers: bool = True) -> str:
     if plain_numbers and _PLAIN_NUMBER_RE.match(text):
         return text
     return FORMULA_MARK + text
+
+
+def without_mark(text: str) -> str:
+    """``text`` without the apostrophe that :func:`neutralise` added (reading a file back)."""
+    if len(text) > 1 and text[0] == FORMULA_MARK and text[1] in FORMULA_LEADS:
+        return text[1:]
+    return text

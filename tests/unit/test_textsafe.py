@@ -8,7 +8,7 @@ from cardbatch.ingest.clean import clean_text
 from cardbatch.ingest.rejects import neutralise as rejects_neutralise
 from cardbatch.payfiles import tabular
 from cardbatch.segments.service import _safe_cell
-from cardbatch.textsafe import FORMULA_LEADS, neutralise
+from cardbatch.textsafe import FORMULA_LEADS, neutralise, without_mark
 
 CASES = [  # (text, neutralised, neutralised when every cell stays text)
     ("=1+2", "'=1+2", "'=1+2"),
@@ -42,3 +42,9 @@ def test_the_importer_reads_a_neutralised_cell_back() -> None:
     for lead in FORMULA_LEADS:
         cell = f"{lead}x"
         assert clean_text(neutralise(cell)) == clean_text(cell)
+
+
+@pytest.mark.parametrize("text", ["=SUM(A1)", "+86 138", "-x", "@me", "'", "'abc", "plain", ""])
+def test_without_mark_undoes_neutralise(text: str) -> None:
+    assert without_mark(neutralise(text)) == text
+    assert without_mark(neutralise(text, plain_numbers=False)) == text

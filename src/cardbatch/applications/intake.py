@@ -14,14 +14,13 @@ from cardbatch.applications.reader import RawFile, RawRow
 from cardbatch.domain.identity import IdentityError, normalize_mobile, normalize_ric
 from cardbatch.domain.masking import mask_phone, mask_ric
 from cardbatch.money import MoneyError, format_fen, parse_yuan
+from cardbatch.textsafe import without_mark
 
 NAME_LEN_MAX = 100
 EMPLOYER_LEN_MAX = 200
 ADDRESS_LEN_MAX = 300
 INCOME_FEN_MAX = 100_000_000_00  # 100 million yuan a month: anything above is a typo
 _PRODUCT_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_FORMULA_MARK = "'"
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -176,10 +175,7 @@ def _income(line_no: int, text: str) -> int | RowError:
 
 def _text(value: str) -> str:
     """NFKC (full-width to half-width), trimmed; a rejects file's formula guard removed."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    if text.startswith(_FORMULA_MARK) and text[1:2] in _FORMULA_LEADS:
-        text = text[1:]
-    return text
+    return without_mark(unicodedata.normalize("NFKC", value).strip())
 
 
 def _err(line_no: int, field: str, code: str, message: str) -> RowError:

@@ -4,31 +4,21 @@ Written next to the input as ``<stem>.rejects<suffix>`` in the input's format an
 encoding, mode 0600 because it holds the applicant's full data: it is meant to be
 fixed and submitted again as is. The reason columns are those of the importers
 (``reject_line``, ``reject_field``, ``reject_reason``, ``reject_message``). Text
-cells that a spreadsheet would run as a formula (leading ``=``, ``+``, ``-``,
-``@``, tab or carriage return, unless a plain number) get a leading ``'``, which
-the reader removes again.
+cells that a spreadsheet would run as a formula get a leading ``'``
+(:func:`cardbatch.textsafe.neutralise`), which the reader removes again.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import re
 from pathlib import Path
 
 from cardbatch.applications.intake import RowError
 from cardbatch.applications.reader import RawFile, RawRow
+from cardbatch.textsafe import neutralise
 
 REJECT_COLUMNS = ("reject_line", "reject_field", "reject_reason", "reject_message")
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER_RE = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def neutralise(cell: str) -> str:
-    """A cell safe to open in a spreadsheet."""
-    if cell.startswith(_FORMULA_LEADS) and not _PLAIN_NUMBER_RE.match(cell):
-        return "'" + cell
-    return cell
 
 
 def rejects_path(source: Path) -> Path:

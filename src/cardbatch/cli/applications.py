@@ -29,9 +29,10 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     fail,
+    fail_on,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.domain.identity import IdentityError
 from cardbatch.money import MoneyError, format_fen, parse_yuan
@@ -71,13 +72,8 @@ def business_date(text: str | None) -> date:
 @contextmanager
 def opened(st: State) -> Iterator[Store]:
     """The store for a command; operator errors become one line on stderr and exit 2."""
-    store = store_for(st)
-    try:
+    with opened_store(st) as store, fail_on(*OPERATOR_ERRORS):
         yield store
-    except OPERATOR_ERRORS as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
 
 
 @app.command("submit")

@@ -73,6 +73,15 @@ def opened_store(st: State, *, require_schema: bool = True) -> Iterator[Store]:
         store.dispose()
 
 
+@contextlib.contextmanager
+def fail_on(*errors: type[Exception], code: int = EXIT_BAD_INPUT) -> Iterator[None]:
+    """Turn the listed operator-facing errors into one line on stderr and exit ``code``."""
+    try:
+        yield
+    except errors as exc:
+        fail(str(exc), code)
+
+
 def actor_for(st: State) -> str:
     return resolve_actor(st.actor)
 

@@ -17,6 +17,8 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    fail_on,
+    opened_store,
     out,
     state,
     store_for,
@@ -96,14 +98,12 @@ def explain_cmd(
 ) -> None:
     """Why the statement's interest, late fee and minimum payment came out as they did."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            lines = explain(conn, account, parse_day(day))
-    except CycleError as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(CycleError, code=EXIT_FOUND_WRONG),
+        store.read() as conn,
+    ):
+        lines = explain(conn, account, parse_day(day))
     if st.json:
         emit_json({"account_id": account, "statement_date": day, "lines": lines})
     else:
@@ -123,14 +123,12 @@ def show_cmd(
 ) -> None:
     """A stored statement: its fields and the lines of its period."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            found = statement_of(conn, account, parse_day(day) if day else None)
-    except CycleError as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(CycleError, code=EXIT_FOUND_WRONG),
+        store.read() as conn,
+    ):
+        found = statement_of(conn, account, parse_day(day) if day else None)
     if st.json:
         emit_json(found)
         return
@@ -162,14 +160,12 @@ def render_cmd(
     if format_ == "pdf" and out_file is None and sys.stdout.isatty():
         fail("--format pdf: give --out FILE (or redirect stdout to a file)")
     on = parse_day(day)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            found = customer_statement(conn, account, on)
-    except StatementError as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(StatementError, code=EXIT_FOUND_WRONG),
+        store.read() as conn,
+    ):
+        found = customer_statement(conn, account, on)
     content = render(found, format_)
     if out_file is None:
         sys.stdout.buffer.write(content)
@@ -192,14 +188,12 @@ def status_cmd(
 ) -> None:
     """The account's cycle state, delinquency transitions and auto-repayment attempts."""
     st = state(ctx, db, json_)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            found = account_status(conn, account)
-    except CycleError as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(CycleError, code=EXIT_FOUND_WRONG),
+        store.read() as conn,
+    ):
+        found = account_status(conn, account)
     if st.json:
         emit_json(found)
         return
@@ -238,15 +232,13 @@ def instalment_cmd(
         percent = parse_rate(fee_percent)
     except ValueError as exc:
         fail(f"--amount/--fee-percent: {exc}")
-    store = store_for(st)
-    try:
-        with store.write() as conn:
-            done = convert_to_instalments(conn, account, amount_fen, months, percent,
-                                          parse_day(day), actor_for(st), utc_now())  # fmt: skip
-    except (InstalmentRefused, InstalmentError) as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(InstalmentRefused, InstalmentError, code=EXIT_FOUND_WRONG),
+        store.write() as conn,
+    ):
+        done = convert_to_instalments(conn, account, amount_fen, months, percent,
+                                      parse_day(day), actor_for(st), utc_now())  # fmt: skip
     if st.json:
         emit_json(done)
     else:
@@ -266,14 +258,12 @@ def instalment_payoff_cmd(
 ) -> None:
     """Pay an instalment plan off early (提前还款): the next statement bills what is left."""
     st = state(ctx, db, json_, as_)
-    store = store_for(st)
-    try:
-        with store.write() as conn:
-            done = pay_off_instalments(conn, plan, parse_day(day))
-    except InstalmentRefused as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(InstalmentRefused, code=EXIT_FOUND_WRONG),
+        store.write() as conn,
+    ):
+        done = pay_off_instalments(conn, plan, parse_day(day))
     if st.json:
         emit_json(done)
     else:

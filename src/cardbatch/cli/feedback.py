@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    fail_on,
     opened_store,
     out,
     state,
@@ -47,12 +47,8 @@ DateOpt = Annotated[
 ]
 
 
-@contextlib.contextmanager
-def feedback_errors() -> Iterator[None]:
-    try:
-        yield
-    except FeedbackError as exc:
-        fail(str(exc))
+def feedback_errors() -> contextlib.AbstractContextManager[None]:
+    return fail_on(FeedbackError)
 
 
 def _day(st: State, text: str | None) -> date:

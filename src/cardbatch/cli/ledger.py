@@ -13,10 +13,10 @@ from cardbatch.cli.common import (
     JsonOpt,
     emit_json,
     fail,
+    fail_on,
     opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.money import format_fen
 from cardbatch.services import ledger
@@ -61,13 +61,8 @@ def history_cmd(
     st = state(ctx, db, json_)
     if not 1 <= limit <= HISTORY_ROWS_MAX:
         fail(f"--limit must be 1..{HISTORY_ROWS_MAX}")
-    store = store_for(st)
-    try:
+    with opened_store(st) as store, fail_on(UnknownAccount):
         result = ledger.history(store, account_id, rows_max=limit)
-    except UnknownAccount as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
     if st.json:
         emit_json(result)
         return

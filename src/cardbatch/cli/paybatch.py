@@ -25,6 +25,8 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     fail,
+    fail_on,
+    opened_store,
     out,
     state,
     store_for,
@@ -268,13 +270,8 @@ def mandate_list(
 
 def _call(st: State, action: Any) -> Any:
     """Run ``action(store)`` and turn a refused request into one line on stderr, exit 2."""
-    store = store_for(st)
-    try:
+    with opened_store(st) as store, fail_on(PaybatchError):
         return action(store)
-    except PaybatchError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
 
 
 @batch_app.command("list")

@@ -22,6 +22,7 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     fail,
+    fail_on,
     opened_store,
     out,
     state,
@@ -182,24 +183,18 @@ def _stored(st: State, code: str, number: int | None, on: date | None) -> RuleVe
         version_in_force,
     )
 
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            if number is not None:
-                return get_version(conn, code, number)
-            if on is not None:
-                version = version_in_force(conn, code, on)
-                if version is None:
-                    fail(f"no approved rules for {code} in force on {on}")
-                return version
-            versions = list_versions(conn, code)
-            if not versions:
-                fail(f"no rule versions for {code}")
-            return versions[-1]
-    except RuleVersionError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, fail_on(RuleVersionError), store.read() as conn:
+        if number is not None:
+            return get_version(conn, code, number)
+        if on is not None:
+            version = version_in_force(conn, code, on)
+            if version is None:
+                fail(f"no approved rules for {code} in force on {on}")
+            return version
+        versions = list_versions(conn, code)
+        if not versions:
+            fail(f"no rule versions for {code}")
+        return versions[-1]
 
 
 @app.command("show")
@@ -280,14 +275,12 @@ def approve_cmd(
     if number is None:
         fail(f"approve needs a version CODE@N, got {ref!r}")
     actor = actor_for(st)
-    store = store_for(st)
-    try:
-        with store.write() as conn:
-            version = approve_version(conn, code, number, actor)
-    except RuleVersionError as exc:
-        fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
+    with (
+        opened_store(st) as store,
+        fail_on(RuleVersionError, code=EXIT_FOUND_WRONG),
+        store.write() as conn,
+    ):
+        version = approve_version(conn, code, number, actor)
     if st.json:
         emit_json(_version_json(version))
     else:

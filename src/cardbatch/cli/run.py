@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +23,7 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    fail_on,
     opened_store,
     out,
     state,
@@ -76,13 +76,9 @@ def settings_for(
         fail(f"setting: {exc}")
 
 
-@contextlib.contextmanager
-def engine_errors() -> Iterator[None]:
+def engine_errors() -> contextlib.AbstractContextManager[None]:
     """Operational engine errors become one line on stderr and exit 2."""
-    try:
-        yield
-    except EngineError as exc:
-        fail(str(exc))
+    return fail_on(EngineError)
 
 
 def _sigterm(_signum: int, _frame: FrameType | None) -> NoReturn:

@@ -19,6 +19,7 @@ from cardbatch.cli.common import (
     emit_json,
     err,
     fail,
+    fail_on,
     opened_store,
     out,
     state,
@@ -118,14 +119,8 @@ def _run(ctx: typer.Context, name: str, on_text: str, db: DbOpt, json_: bool) ->
 
     st = state(ctx, db, json_)
     on = _parse_date(on_text)
-    store = store_for(st)
-    try:
-        with store.read() as conn:
-            return screen(conn, get_segment(conn, name), on)
-    except SegmentError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, fail_on(SegmentError), store.read() as conn:
+        return screen(conn, get_segment(conn, name), on)
 
 
 @app.command("show")

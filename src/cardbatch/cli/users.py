@@ -15,11 +15,10 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     err,
-    fail,
+    fail_on,
     opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.services import users
 from cardbatch.services.users import UserError
@@ -42,13 +41,8 @@ def add_cmd(
     """Add a user; prints the API token ONCE (only its salted hash is stored)."""
     st = state(ctx, db, json_, as_)
     secret = _ask_password() if password else None
-    store = store_for(st)
-    try:
+    with opened_store(st) as store, fail_on(UserError):
         created = users.add_user(store, name, role, actor_for(st), password=secret)
-    except UserError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"name": created.user.name, "role": created.user.role, "token": created.token})
         return

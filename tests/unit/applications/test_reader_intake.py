@@ -9,7 +9,8 @@ import pytest
 
 from cardbatch.applications.intake import clean_file, clean_row
 from cardbatch.applications.reader import ApplicationFileError, RawRow, read_application_file
-from cardbatch.applications.rejects import neutralise, write_rejects
+from cardbatch.applications.rejects import write_rejects
+from cardbatch.textsafe import neutralise
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 VALID = DATA / "valid" / "applications"
