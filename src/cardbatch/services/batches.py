@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from cardbatch import paybatch
@@ -123,8 +123,12 @@ def write_returns_zip(store: Store, batch_id: int, work_dir: Path) -> Path:
     """
     folder = work_dir / "returns"
     paths = paybatch.write_batch_returns(store, batch_id, folder).paths
+    completed_at = paybatch.show(store, batch_id).completed_at
+    stamp = (completed_at or datetime(1980, 1, 1)).timetuple()[:6]
     target = work_dir / f"batch-{batch_id}-returns.zip"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(paths):
-            bundle.write(path, path.name)
+            entry = zipfile.ZipInfo(path.name, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(entry, path.read_bytes())
     return target
