@@ -56,7 +56,7 @@ def journal_entries(draw: st.DrawFn) -> list[JournalEntry]:
         out.append(
             JournalEntry(key, draw(st.dates()), draw(TEXT.filter(bool)), tuple(legs),
                          description=draw(TEXT), reference_key=draw(st.none() | TEXT),
-                         run_id=draw(st.none() | TEXT))
+                         run_id=draw(st.none() | TEXT), source=draw(st.just("") | TEXT))
         )  # fmt: skip
     return out
 
@@ -73,7 +73,8 @@ def frames(legs: dict[str, list[tuple[str, str, int]]]) -> tuple[pl.DataFrame, p
     entry_frame = pl.DataFrame(
         {"idempotency_key": list(legs), "business_date": [DAY] * len(legs),
          "kind": ["payroll"] * len(legs), "description": [""] * len(legs),
-         "reference_key": [None] * len(legs), "run_id": [None] * len(legs)},
+         "reference_key": [None] * len(legs), "run_id": [None] * len(legs),
+         "source": [None] * len(legs)},
         schema=ENTRY_SCHEMA,
     )  # fmt: skip
     posting_frame = pl.DataFrame(
@@ -143,8 +144,10 @@ def test_integer_run_ids_are_taken_as_text() -> None:
     assert conform(numbered, ENTRY_SCHEMA, "entries")["run_id"].to_list() == ["42"]
 
 
-def test_entries_with_a_source_have_no_frame_form() -> None:
+def test_entries_with_a_source_hash_their_source_in_frame_form_too() -> None:
     entry = transfer("s1", DAY, "payment", ("CA1", "purchase"), ("D1", "balance"), 5)
-    sourced = JournalEntry(entry.idempotency_key, DAY, "payment", entry.postings, source="x")
-    with pytest.raises(LedgerError, match="s1 names a source"):
-        frames_of([sourced])
+    sourced = JournalEntry("s2", DAY, "payment", entry.postings, source="x")
+    entry_frame, posting_frame = frames_of([sourced, entry])
+    assert entry_frame["source"].to_list() == ["x", None]
+    assert content_hashes(entry_frame, posting_frame) == [sourced.content_hash, entry.content_hash]
+    assert sourced.content_hash != entry.content_hash

@@ -8,7 +8,11 @@ starts and refuses to resume if the list changed.
 
 ``process`` turns a chunk of items into one :class:`ItemOutcome` per item, in
 the same order; outcomes may carry a journal entry, which the engine posts in
-the chunk's transaction.
+the chunk's transaction. A columnar step gives ``process_frames`` instead: it
+returns the chunk's outcomes as one frame (:data:`OUTCOME_SCHEMA`, a row per
+item in the chunk's order) and the entries they post as the two frames of
+:func:`cardbatch.store.ledger_frames.post_frames` (:class:`ChunkFrames`); the
+engine applies the same rules to both forms.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection
 
 from cardbatch.domain.ledger import JournalEntry
@@ -31,6 +36,7 @@ STEP_NAME_LEN_MAX = 32
 ITEM_KEY_LEN_MAX = 120
 REASON_CODE_LEN_MAX = 40
 STEPS_MAX = 32
+CHUNK_ITEMS_MAX = 20_000  # keeps a chunk's lookups by account id within bound parameter limits
 
 
 class EngineError(RuntimeError):
@@ -140,8 +146,45 @@ class StepTotals:
     tallies: dict[str, int] = field(default_factory=dict)
 
 
+OUTCOME_SCHEMA: dict[str, pl.DataType] = {
+    "key": pl.String(),
+    "status": pl.String(),
+    "reason_code": pl.String(),
+    "entry_key": pl.String(),  # the idempotency key of the entry the item posts, if any
+    "amount_fen": pl.Int64(),
+    "tally": pl.String(),
+    "message": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class ChunkFrames:
+    """A chunk's outcomes as columns and the journal entries they post (None: no entries).
+
+    Each entry belongs to the one outcome row that names its key in ``entry_key``.
+    """
+
+    outcomes: pl.DataFrame
+    entries: pl.DataFrame | None = None
+    postings: pl.DataFrame | None = None
+
+
+def outcome_frame(rows: Mapping[str, Any]) -> pl.DataFrame:
+    """Outcome columns (or frames/series) in :data:`OUTCOME_SCHEMA`; absent ones are null."""
+    columns = {name: rows.get(name) for name in OUTCOME_SCHEMA}
+    height = max(len(v) for v in columns.values() if v is not None)
+    return pl.DataFrame(
+        {
+            name: (pl.Series(name, [None] * height, dtype) if columns[name] is None
+                   else pl.Series(name, columns[name]).cast(dtype))
+            for name, dtype in OUTCOME_SCHEMA.items()
+        }
+    )  # fmt: skip
+
+
 ListItems = Callable[[Connection, JobContext], Sequence[Item]]
 ProcessChunk = Callable[[Connection, JobContext, Sequence[Item]], Sequence[ItemOutcome]]
+ProcessFrames = Callable[[Connection, JobContext, Sequence[Item]], ChunkFrames]
 CheckBefore = Callable[[Connection, JobContext, Mapping[str, StepTotals]], list[str]]
 Outputs = Callable[[Connection, JobContext], Sequence[OutputFile]]
 
@@ -150,9 +193,13 @@ Outputs = Callable[[Connection, JobContext], Sequence[OutputFile]]
 class Step:
     name: str
     list_items: ListItems
-    process: ProcessChunk
+    process: ProcessChunk | None
     after: tuple[str, ...] = ()
     check_before: CheckBefore | None = None  # the job's own checks of earlier steps' totals
+    process_frames: ProcessFrames | None = None  # a columnar step gives this, not ``process``
+    # A columnar step's cost per chunk is mostly fixed, so it takes this many times the
+    # run's chunk size (bounded by CHUNK_ITEMS_MAX) in one chunk.
+    chunk_scale: int = 1
 
 
 def _always(_day: date) -> bool:
@@ -197,6 +244,12 @@ def validate_job(job: Job) -> None:
     for step in job.steps:
         if not step.name or len(step.name) > STEP_NAME_LEN_MAX:
             raise JobDefinitionError(f"job {job.name}: bad step name {step.name!r}")
+        if (step.process is None) == (step.process_frames is None):
+            raise JobDefinitionError(
+                f"job {job.name}: step {step.name} needs exactly one of process, process_frames"
+            )
+        if step.chunk_scale < 1:
+            raise JobDefinitionError(f"job {job.name}: step {step.name} chunk_scale must be >= 1")
         unknown = set(step.after) - set(names)
         if unknown:
             raise JobDefinitionError(f"job {job.name}: step {step.name} after unknown {unknown}")

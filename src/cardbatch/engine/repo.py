@@ -7,15 +7,16 @@ item results, counters and checkpoint are written in the chunk's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Connection, func, insert, select, update
 
 from cardbatch.engine.job import StepTotals
+from cardbatch.store.ledger_frames import bulk_insert
 from cardbatch.store.tables_engine import item_results, job_runs, run_chunks, run_steps
 
 
@@ -249,25 +250,15 @@ def complete_step(conn: Connection, run_id: str, step_name: str, now: datetime) 
 
 
 @dataclass(frozen=True)
-class ResultRow:
-    item_key: str
-    seq: int
-    status: str
-    reason_code: str | None
-    entry_key: str | None
-    entry_id: int | None
-    amount_fen: int
-    message: str | None
-
-
-@dataclass(frozen=True)
 class ChunkRecord:
+    """A committed chunk: its item results (a frame of ``outcomes.RESULT_COLUMNS``) and sums."""
+
     run_id: str
     step_name: str
     chunk_no: int
     first_item: int
     business_date: date
-    results: Sequence[ResultRow]
+    results: pl.DataFrame
     entries_written: int
     postings_written: int
     debits_fen: int
@@ -276,35 +267,41 @@ class ChunkRecord:
     work_ms: int
 
 
+_RESULT_COLUMNS = (
+    "run_id", "step_name", "item_key", "seq", "business_date", "status", "reason_code",
+    "entry_key", "entry_id", "amount_fen", "chunk_no", "message",
+)  # fmt: skip
+
+
 def record_chunk(conn: Connection, chunk: ChunkRecord, now: datetime) -> None:
     """Item results, the chunk's checkpoint and the counters, in the chunk's transaction."""
-    counts = {s: sum(1 for r in chunk.results if r.status == s)
-              for s in ("succeeded", "failed", "skipped")}  # fmt: skip
-    conn.execute(
-        insert(item_results),
-        [
-            {"run_id": chunk.run_id, "step_name": chunk.step_name, "item_key": r.item_key,
-             "seq": r.seq, "business_date": chunk.business_date, "status": r.status,
-             "reason_code": r.reason_code, "entry_key": r.entry_key, "entry_id": r.entry_id,
-             "amount_fen": r.amount_fen, "chunk_no": chunk.chunk_no, "message": r.message}
-            for r in chunk.results
-        ],
-    )  # fmt: skip
+    status = chunk.results["status"]
+    counts = {s: int((status == s).sum()) for s in ("succeeded", "failed", "skipped")}
+    day: Any = chunk.business_date
+    if conn.dialect.name == "sqlite":
+        day = chunk.business_date.isoformat()  # as the Date column stores it there
+    rows = chunk.results.with_columns(
+        run_id=pl.lit(chunk.run_id), step_name=pl.lit(chunk.step_name),
+        business_date=pl.lit(day), chunk_no=pl.lit(chunk.chunk_no, dtype=pl.Int64),
+    ).select(_RESULT_COLUMNS)  # fmt: skip
+    bulk_insert(conn, "item_results", _RESULT_COLUMNS, rows)
+    items = chunk.results.height
     conn.execute(
         insert(run_chunks).values(
             run_id=chunk.run_id, step_name=chunk.step_name, chunk_no=chunk.chunk_no,
-            first_item=chunk.first_item, items=len(chunk.results),
+            first_item=chunk.first_item, items=items,
             succeeded=counts["succeeded"], failed=counts["failed"], skipped=counts["skipped"],
             committed_at=now, work_ms=chunk.work_ms,
         )
     )  # fmt: skip
-    _add_step_counters(conn, chunk, counts)
+    amount_fen = int(chunk.results.filter(status == "succeeded")["amount_fen"].sum())
+    _add_step_counters(conn, chunk, counts, amount_fen)
     r = job_runs.c
     conn.execute(
         update(job_runs)
         .where(r.run_id == chunk.run_id)
         .values(
-            items_read=r.items_read + len(chunk.results),
+            items_read=r.items_read + items,
             items_succeeded=r.items_succeeded + counts["succeeded"],
             items_failed=r.items_failed + counts["failed"],
             items_skipped=r.items_skipped + counts["skipped"],
@@ -313,19 +310,20 @@ def record_chunk(conn: Connection, chunk: ChunkRecord, now: datetime) -> None:
     )
 
 
-def _add_step_counters(conn: Connection, chunk: ChunkRecord, counts: dict[str, int]) -> None:
+def _add_step_counters(
+    conn: Connection, chunk: ChunkRecord, counts: dict[str, int], amount_fen: int
+) -> None:
     s = run_steps.c
     where = (s.run_id == chunk.run_id, s.step_name == chunk.step_name)
     tallies_json = conn.execute(select(s.totals_json).where(*where)).scalar_one()
     tallies: dict[str, int] = json.loads(tallies_json)
     for key, value in chunk.tallies.items():
         tallies[key] = tallies.get(key, 0) + value
-    amount_fen = sum(r.amount_fen for r in chunk.results if r.status == "succeeded")
     conn.execute(
         update(run_steps)
         .where(*where)
         .values(
-            items_read=s.items_read + len(chunk.results),
+            items_read=s.items_read + chunk.results.height,
             items_succeeded=s.items_succeeded + counts["succeeded"],
             items_failed=s.items_failed + counts["failed"],
             items_skipped=s.items_skipped + counts["skipped"],

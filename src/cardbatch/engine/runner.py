@@ -22,12 +22,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from sqlalchemy import Connection
 
-from cardbatch.domain.ledger import JournalEntry
-from cardbatch.engine import controls, faults, locks, repo
+from cardbatch.engine import controls, faults, locks, outcomes, repo
 from cardbatch.engine.job import (
+    CHUNK_ITEMS_MAX,
     ITEM_KEY_LEN_MAX,
+    ChunkFrames,
     EngineError,
     Item,
     ItemOutcome,
@@ -39,12 +41,11 @@ from cardbatch.engine.job import (
     params_hash,
 )
 from cardbatch.engine.monitor import RunReport, build_report
-from cardbatch.engine.repo import ResultRow, RunIdentity, RunRow, RunStatus
+from cardbatch.engine.repo import RunIdentity, RunRow, RunStatus
 from cardbatch.engine.settings import EngineSettings
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
-from cardbatch.store.ledger_repo import post_entries
-from cardbatch.store.tables import journal_entries
+from cardbatch.store.ledger_frames import post_frames_settled
 
 
 class AlreadyCompleted(EngineError):
@@ -263,7 +264,7 @@ class _Executor:
                 )
             items_done, chunk_no = row.totals.items_read, row.chunks_done
         faults.fault_point(step.name, 0, "listed")
-        chunk_size = self.run.chunk_size
+        chunk_size = min(self.run.chunk_size * step.chunk_scale, CHUNK_ITEMS_MAX)
         while items_done < len(items):
             chunk = items[items_done : items_done + chunk_size]
             self._run_chunk(step, chunk_no, items_done, chunk)
@@ -297,53 +298,47 @@ class _Executor:
         with self.tx() as conn:
             if self.outer is None and repo.stop_requested(conn, self.run.run_id):
                 raise StopRun("stopped by operator")
-            outcomes = list(step.process(conn, self.ctx, chunk))
-            _check_outcomes(step, chunk, outcomes)
+            frames = self._process(conn, step, chunk)
             faults.fault_point(step.name, chunk_no, "after_process")
-            results, written = self._post(conn, outcomes, first)
+            results, written = self._post(conn, frames, first)
             faults.fault_point(step.name, chunk_no, "after_post")
             record = repo.ChunkRecord(
                 self.run.run_id, step.name, chunk_no, first, self.run.business_date, results,
                 written.entries, written.postings, written.debits_fen, written.credits_fen,
-                _tallies(outcomes, results), int((time.monotonic() - started) * 1000),
+                _tallies(results), int((time.monotonic() - started) * 1000),
             )  # fmt: skip
             repo.record_chunk(conn, record, utc_now())
             faults.fault_point(step.name, chunk_no, "before_commit")
             faults.arm_commit_fault(conn, step.name, chunk_no)
         faults.fault_point(step.name, chunk_no, "after_commit")
 
+    def _process(self, conn: Connection, step: Step, chunk: Sequence[Item]) -> ChunkFrames:
+        """The chunk's outcomes and entries as frames, from either kind of step."""
+        if step.process_frames is not None:
+            frames = step.process_frames(conn, self.ctx, chunk)
+            return outcomes.checked(step.name, chunk, frames)
+        assert step.process is not None
+        rows = list(step.process(conn, self.ctx, chunk))
+        _check_outcomes(step, chunk, rows)
+        return outcomes.frames_of_outcomes(rows)
+
     def _post(
-        self, conn: Connection, outcomes: Sequence[ItemOutcome], first: int
-    ) -> tuple[list[ResultRow], _Written]:
+        self, conn: Connection, frames: ChunkFrames, first: int
+    ) -> tuple[pl.DataFrame, _Written]:
         """Post the chunk's entries; an entry already in the ledger is a skip, never a repost."""
-        keys = [o.entry.idempotency_key for o in outcomes if o.entry is not None]
-        existing = _existing(conn, keys)
-        fresh: dict[str, JournalEntry] = {}
-        rows: list[ResultRow] = []
-        for seq, o in enumerate(outcomes, start=first):
-            entry = o.entry
-            status, reason, message = o.status.value, o.reason_code, o.message
-            if entry is not None:
-                key = entry.idempotency_key
-                prior = existing[key][1] if key in existing else None
-                if key in fresh:
-                    prior = fresh[key].content_hash
-                if prior is None:
-                    fresh[key] = entry
-                elif prior != entry.content_hash:
-                    status, reason = ItemStatus.FAILED.value, "idempotency_conflict"
-                    message = f"entry {key} already posted with other content"
-                else:
-                    status, reason = ItemStatus.SKIPPED.value, "already_posted"
-            rows.append(ResultRow(o.key, seq, status, reason,
-                                  entry.idempotency_key if entry else None, None, o.amount_fen,
-                                  message))  # fmt: skip
-        result = post_entries(conn, list(fresh.values()), actor=self.request.actor, now=utc_now())
-        ids = {**{k: v[0] for k, v in existing.items() if v[0] is not None}, **result.entry_ids}
-        rows = [_with_id(r, ids) for r in rows]
-        debits = sum(p.amount_fen for e in fresh.values() for p in e.postings if p.amount_fen > 0)
-        credits = -sum(p.amount_fen for e in fresh.values() for p in e.postings if p.amount_fen < 0)
-        return rows, _Written(result.written, result.postings_written, debits, credits)
+        settled = None
+        written = _Written(0, 0, 0, 0)
+        if frames.entries is not None and frames.postings is not None and frames.entries.height:
+            result, settled = post_frames_settled(
+                conn, frames.entries, frames.postings, actor=self.request.actor, now=utc_now()
+            )
+            new_keys = settled.filter(pl.col("state") == "written")["idempotency_key"]
+            legs = frames.postings.filter(pl.col("idempotency_key").is_in(new_keys.implode()))
+            amount = legs["amount_fen"]
+            written = _Written(result.written, result.postings_written,
+                               int(amount.clip(lower_bound=0).sum()),
+                               -int(amount.clip(upper_bound=0).sum()))  # fmt: skip
+        return outcomes.results(frames.outcomes, settled, first), written
 
     def _after_chunk(self, step: Step, chunk_no: int, items_done: int, items_total: int) -> None:
         if self.on_chunk is not None:
@@ -391,33 +386,19 @@ class _Written:
     credits_fen: int
 
 
-def _existing(conn: Connection, keys: list[str]) -> dict[str, tuple[int | None, str | None]]:
-    if not keys:
-        return {}
-    je = journal_entries.c
-    query = je.idempotency_key.in_(keys)
-    rows = conn.execute(
-        journal_entries.select().with_only_columns(je.idempotency_key, je.entry_id,
-                                                   je.content_hash).where(query)
-    )  # fmt: skip
-    return {key: (entry_id, content_hash) for key, entry_id, content_hash in rows}
-
-
-def _with_id(row: ResultRow, ids: Mapping[str, int]) -> ResultRow:
-    if row.entry_key is None or row.status == ItemStatus.FAILED.value:
-        return row
-    return ResultRow(row.item_key, row.seq, row.status, row.reason_code, row.entry_key,
-                     ids.get(row.entry_key), row.amount_fen, row.message)  # fmt: skip
-
-
-def _tallies(outcomes: Sequence[ItemOutcome], results: Sequence[ResultRow]) -> dict[str, int]:
+def _tallies(results: pl.DataFrame) -> dict[str, int]:
+    """Count and amount of the succeeded items per tally, as ``count:T`` / ``amount_fen:T``."""
+    tallied = (
+        results.filter(
+            (pl.col("status") == ItemStatus.SUCCEEDED.value) & pl.col("tally").is_not_null()
+        )
+        .group_by("tally")
+        .agg(pl.len().alias("count"), pl.col("amount_fen").sum().alias("amount_fen"))
+    )
     tallies: dict[str, int] = {}
-    for outcome, result in zip(outcomes, results, strict=True):
-        if outcome.tally is None or result.status != ItemStatus.SUCCEEDED.value:
-            continue
-        count_key, amount_key = f"count:{outcome.tally}", f"amount_fen:{outcome.tally}"
-        tallies[count_key] = tallies.get(count_key, 0) + 1
-        tallies[amount_key] = tallies.get(amount_key, 0) + outcome.amount_fen
+    for tally, count, amount_fen in tallied.iter_rows():
+        tallies[f"count:{tally}"] = int(count)
+        tallies[f"amount_fen:{tally}"] = int(amount_fen)
     return tallies
 
 
@@ -430,9 +411,9 @@ def _check_items(step: Step, items: Sequence[Item]) -> None:
         raise EngineError(f"step {step.name}: item key must be 1..{ITEM_KEY_LEN_MAX} chars")
 
 
-def _check_outcomes(step: Step, chunk: Sequence[Item], outcomes: Sequence[ItemOutcome]) -> None:
+def _check_outcomes(step: Step, chunk: Sequence[Item], rows: Sequence[ItemOutcome]) -> None:
     """Every item read has exactly one outcome, in order (items read = outcomes)."""
-    if [o.key for o in outcomes] != [i.key for i in chunk]:
+    if [o.key for o in rows] != [i.key for i in chunk]:
         raise EngineError(f"step {step.name}: outcomes do not match the chunk's items one to one")
 
 

@@ -5,7 +5,8 @@
 (payroll and collection runs): instead of one :class:`JournalEntry` object per
 entry it takes
 
-- ``entries``: idempotency_key, business_date, kind, description, reference_key, run_id
+- ``entries``: idempotency_key, business_date, kind, description, reference_key, run_id,
+  and optionally source (the producer's input an entry's hash covers instead of its postings)
 - ``postings``: idempotency_key, account_id, component, amount_fen (debit +, credit -)
 
 and applies the same rules with vectorised checks: every entry has
@@ -53,6 +54,7 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "description": pl.String(),
     "reference_key": pl.String(),
     "run_id": pl.String(),
+    "source": pl.String(),
 }
 POSTING_SCHEMA: dict[str, pl.DataType] = {
     "idempotency_key": pl.String(),
@@ -60,7 +62,8 @@ POSTING_SCHEMA: dict[str, pl.DataType] = {
     "component": pl.String(),
     "amount_fen": pl.Int64(),
 }
-_NULLABLE = frozenset({"reference_key", "run_id"})
+_NULLABLE = frozenset({"reference_key", "run_id", "source"})
+_OPTIONAL = frozenset({"source"})  # added as null when a frame does not have it
 _COMPONENTS = [str(c) for c in Component]
 _ENTRY_COLUMNS = (
     "entry_id", "idempotency_key", "content_hash", "business_date", "kind", "description",
@@ -73,17 +76,79 @@ def post_frames(
     conn: Connection, entries: pl.DataFrame, postings: pl.DataFrame, *, actor: str, now: datetime
 ) -> PostResult:
     """Post the entries (and their postings) idempotently; all of them or, on any error, none."""
+    hashed, postings = checked_frames(entries, postings)
+    stored = _existing_entries(conn, hashed["idempotency_key"])
+    _refuse_conflicts(hashed, stored)
+    return _write_fresh(conn, hashed, postings, stored, actor, now)[0]
+
+
+SETTLED_SCHEMA: dict[str, pl.DataType] = {
+    "idempotency_key": pl.String(),
+    "entry_id": pl.Int64(),
+    "state": pl.String(),
+}
+
+
+def post_frames_settled(
+    conn: Connection, entries: pl.DataFrame, postings: pl.DataFrame, *, actor: str, now: datetime
+) -> tuple[PostResult, pl.DataFrame]:
+    """Like :func:`post_frames`, but a changed replay is reported per key instead of raised.
+
+    Returns the result and one row per entry (:data:`SETTLED_SCHEMA`): ``state`` is
+    ``written`` (posted now), ``replayed`` (stored before with the same content; its
+    stored id) or ``conflict`` (stored before with other content; nothing written for
+    it, entry_id null). Malformed entries still refuse the whole call.
+    """
+    hashed, postings = checked_frames(entries, postings)
+    stored = _existing_entries(conn, hashed["idempotency_key"])
+    clashing = hashed.join(stored, on="idempotency_key", how="inner").filter(
+        pl.col("content_hash") != pl.col("stored_hash")
+    )["idempotency_key"]
+    result, written = _write_fresh(conn, hashed, postings, stored, actor, now)
+    settled = hashed.select("idempotency_key").with_columns(
+        entry_id=pl.col("idempotency_key").replace_strict(
+            result.entry_ids, default=None, return_dtype=pl.Int64
+        ),
+        state=pl.when(pl.col("idempotency_key").is_in(clashing.implode()))
+        .then(pl.lit("conflict"))
+        .when(pl.col("idempotency_key").is_in(written.implode()))
+        .then(pl.lit("written"))
+        .otherwise(pl.lit("replayed")),
+    )
+    settled = settled.with_columns(
+        entry_id=pl.when(pl.col("state") == "conflict").then(None).otherwise(pl.col("entry_id"))
+    )
+    return result, settled
+
+
+def checked_frames(
+    entries: pl.DataFrame, postings: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The frames conformed and validated, the entries with their ``content_hash``."""
     entries = conform(entries, ENTRY_SCHEMA, "entries")
     postings = conform(postings, POSTING_SCHEMA, "postings")
     validate_frames(entries, postings)
-    hashed = entries.with_columns(content_hash=pl.Series(content_hashes(entries, postings)))
-    stored = _existing_entries(conn, hashed["idempotency_key"])
-    _refuse_conflicts(hashed, stored)
+    hashed = entries.with_columns(
+        content_hash=pl.Series(content_hashes(entries, postings), dtype=pl.String)
+    )
+    return hashed, postings
+
+
+def _write_fresh(
+    conn: Connection,
+    hashed: pl.DataFrame,
+    postings: pl.DataFrame,
+    stored: pl.DataFrame,
+    actor: str,
+    now: datetime,
+) -> tuple[PostResult, pl.Series]:
+    """Write the entries not stored yet; the result and the keys written."""
     fresh = hashed.join(stored, on="idempotency_key", how="anti", maintain_order="left")
     entry_ids = dict(zip(stored["idempotency_key"].to_list(), stored["entry_id"].to_list(),
                          strict=True))  # fmt: skip
     if fresh.height == 0:
-        return PostResult(entry_ids, written=0, replayed=stored.height, postings_written=0)
+        empty = PostResult(entry_ids, written=0, replayed=stored.height, postings_written=0)
+        return empty, fresh["idempotency_key"]
     new_ids = allocate_entry_ids(conn, fresh.height)
     fresh = fresh.with_columns(entry_id=pl.Series(new_ids, dtype=pl.Int64))
     # Postings in entry order, each entry's postings in the order given (as post_entries does).
@@ -102,11 +167,12 @@ def post_frames(
         entry_rows = entry_rows.with_columns(
             pl.col("business_date").dt.strftime("%Y-%m-%d"), created_at=pl.lit(now.isoformat(" "))
         )
-    _bulk_insert(conn, "journal_entries", _ENTRY_COLUMNS, entry_rows)
-    _bulk_insert(conn, "postings", _POSTING_COLUMNS, fresh_postings.select(_POSTING_COLUMNS))
+    bulk_insert(conn, "journal_entries", _ENTRY_COLUMNS, entry_rows)
+    bulk_insert(conn, "postings", _POSTING_COLUMNS, fresh_postings.select(_POSTING_COLUMNS))
     apply_balance_frame(conn, balance_deltas(fresh_postings))
     entry_ids.update(zip(fresh["idempotency_key"].to_list(), new_ids, strict=True))
-    return PostResult(entry_ids, fresh.height, stored.height, fresh_postings.height)
+    result = PostResult(entry_ids, fresh.height, stored.height, fresh_postings.height)
+    return result, fresh["idempotency_key"]
 
 
 # ----------------------------------------------------------------------------- checking
@@ -114,6 +180,8 @@ def post_frames(
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType], name: str) -> pl.DataFrame:
     """The frame's columns in schema order and types; missing columns or nulls are refused."""
+    absent = [c for c in schema if c in _OPTIONAL and c not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in absent)
     missing = [column for column in schema if column not in frame.columns]
     if missing:
         raise LedgerError(f"{name} frame lacks column(s) {', '.join(missing)}")
@@ -225,13 +293,19 @@ def content_hashes(entries: pl.DataFrame, postings: pl.DataFrame) -> list[str]:
             ).str.join("\x1e")
         )
     )  # fmt: skip
-    text = entries.join(legs, on="idempotency_key", how="left", maintain_order="left").select(
-        pl.concat_str(
-            pl.col("business_date").dt.strftime("%Y-%m-%d"), pl.col("kind"),
-            pl.col("description"), pl.col("reference_key").fill_null(""),
-            pl.col("legs").fill_null(""), separator="\x1f",
-        )
+    source = pl.col("source") if "source" in entries.columns else pl.lit(None, pl.String)
+    head = pl.concat_str(
+        pl.col("business_date").dt.strftime("%Y-%m-%d"), pl.col("kind"), separator="\x1f"
+    )
+    by_legs = pl.concat_str(
+        head, pl.col("description"), pl.col("reference_key").fill_null(""),
+        pl.col("legs").fill_null(""), separator="\x1f",
     )  # fmt: skip
+    # An entry that names its source is hashed on that input, not on its postings.
+    by_source = pl.concat_str(head, pl.lit("source"), source, separator="\x1f")
+    text = entries.join(legs, on="idempotency_key", how="left", maintain_order="left").select(
+        pl.when(source.fill_null("") != "").then(by_source).otherwise(by_legs)
+    )
     sha256 = hashlib.sha256
     return [sha256(t).hexdigest() for t in text.to_series().cast(pl.Binary).to_list()]
 
@@ -270,7 +344,7 @@ def _existing_entries(conn: Connection, keys: pl.Series) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=_STORED_SCHEMA, orient="row")
 
 
-def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.DataFrame) -> None:
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.DataFrame) -> None:
     """Insert a frame's rows: COPY (CSV) on PostgreSQL, one executemany on SQLite."""
     if rows.height == 0:
         return
@@ -317,7 +391,7 @@ def apply_balance_frame(conn: Connection, deltas: pl.DataFrame) -> None:
             "component varchar(16), delta_fen bigint) ON COMMIT DELETE ROWS"
         )
         conn.exec_driver_sql("TRUNCATE balance_deltas")
-        _bulk_insert(conn, "balance_deltas", ("account_id", "component", "delta_fen"), deltas)
+        bulk_insert(conn, "balance_deltas", ("account_id", "component", "delta_fen"), deltas)
         conn.exec_driver_sql(
             upsert.format(source="SELECT account_id, component, delta_fen FROM balance_deltas")
         )
@@ -330,14 +404,7 @@ def apply_balance_frame(conn: Connection, deltas: pl.DataFrame) -> None:
 
 
 def frames_of(entries: Sequence[JournalEntry]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The two frames :func:`post_frames` takes, made from journal entry objects.
-
-    Entries that hash their producer's ``source`` instead of their postings have no
-    frame form and are refused.
-    """
-    sourced = [e.idempotency_key for e in entries if e.source]
-    if sourced:
-        raise LedgerError(f"entry {sourced[0]} names a source; post it with post_entries")
+    """The two frames :func:`post_frames` takes, made from journal entry objects."""
     entry_frame = pl.DataFrame(
         {
             "idempotency_key": [e.idempotency_key for e in entries],
@@ -346,6 +413,7 @@ def frames_of(entries: Sequence[JournalEntry]) -> tuple[pl.DataFrame, pl.DataFra
             "description": [e.description for e in entries],
             "reference_key": [e.reference_key for e in entries],
             "run_id": [e.run_id for e in entries],
+            "source": [e.source or None for e in entries],
         },
         schema=ENTRY_SCHEMA,
     )
