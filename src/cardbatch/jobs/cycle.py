@@ -32,7 +32,6 @@ the cycle: their statement items are skipped with reason ``no_rules``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -42,10 +41,20 @@ from sqlalchemy import Connection, insert, select, update
 
 from cardbatch.domain.cycle.dates import is_statement_date
 from cardbatch.domain.cycle.write_off import write_off_entry
-from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry, Posting, transfer
+from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry, Posting
 from cardbatch.domain.product import COMPONENTS, ProductTerms
-from cardbatch.engine.job import Item, ItemOutcome, Job, JobContext, Step, skipped, succeeded
+from cardbatch.engine.job import (
+    ChunkFrames,
+    Item,
+    ItemOutcome,
+    Job,
+    JobContext,
+    Step,
+    skipped,
+    succeeded,
+)
 from cardbatch.engine.registry import register
+from cardbatch.jobs import cycle_frames as frames
 from cardbatch.jobs import cycle_io as io
 from cardbatch.jobs.cycle_instalments import billing
 from cardbatch.jobs.cycle_kernels import (
@@ -58,6 +67,7 @@ from cardbatch.jobs.cycle_kernels import (
 from cardbatch.jobs.cycle_sweep import list_sweeps, process_sweeps, sweeping_products
 from cardbatch.money import format_fen
 from cardbatch.rules.model import DelinquencySection
+from cardbatch.store.ledger_frames import bulk_insert, frames_of
 from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import (
     STATEMENT_AMOUNTS,
@@ -70,6 +80,7 @@ from cardbatch.store.tables_cycle import (
 JOB_NAME = "card-cycle"
 CLOSED_STATUSES = ("closed", "charged_off")
 TermsCache = dict[tuple[str, date], Any]
+CHUNK_SCALE = 10  # the columnar steps take ten times the run's chunk size per chunk
 
 
 def _within(ctx: JobContext) -> io.AccountRange | None:
@@ -107,15 +118,14 @@ def list_late_fees(conn: Connection, ctx: JobContext) -> list[Item]:
     return _items(chosen, "late_fee")
 
 
-def process_late_fees(
-    conn: Connection, ctx: JobContext, chunk: Sequence[Item]
-) -> list[ItemOutcome]:
+def process_late_fees(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
     day = ctx.business_date
-    ids = [_key(i) for i in chunk]
+    items = frames.chunk_frame(chunk)
+    ids = items["account_id"].to_list()
     state = io.states(conn, ids)
     cache: TermsCache = {}
     txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
-    fees: dict[str, int] = {}
+    fees = [pl.DataFrame(schema={"account_id": pl.String, "fee_fen": pl.Int64})]
     for (code,), group in state.group_by(["product_code"]):
         terms = io.terms_in_force(conn, str(code), day, cache)[0]
         starts = group.select(
@@ -124,20 +134,28 @@ def process_late_fees(
             (pl.col("due_date") + pl.duration(days=terms.grace_days)).alias("end"),
         )
         paid = io.paid_between(txns, starts, "end", "paid_by_grace_fen")
-        frame = group.join(paid, on="account_id")
-        for account_id, fee_fen in late_fees_on(frame, day, terms).iter_rows():
-            fees[account_id] = fee_fen
-    outcomes = []
-    for item in chunk:
-        fee_fen = fees.get(_key(item), 0)
-        if fee_fen <= 0:
-            outcomes.append(succeeded(item, None, 0, tally="no_fee"))
-            continue
-        entry = transfer(ctx.entry_key(item.key), day, EntryKind.LATE_FEE,
-                         (_key(item), Component.LATE_FEE), (GL.LATE_FEE_INCOME, Component.BALANCE),
-                         fee_fen, "late fee", run_id=ctx.run_id)  # fmt: skip
-        outcomes.append(succeeded(item, entry, fee_fen, tally="late_fee"))
-    return outcomes
+        fee = late_fees_on(group.join(paid, on="account_id"), day, terms)
+        fees.append(
+            fee.select("account_id", pl.col("late_fee_fen").cast(pl.Int64).alias("fee_fen"))
+        )
+    rows = items.join(pl.concat(fees), on="account_id", how="left", maintain_order="left")
+    rows = rows.with_columns(pl.col("fee_fen").fill_null(0))
+    charged = pl.col("fee_fen") > 0
+    rows = rows.with_columns(pl.when(charged).then(frames.entry_key(ctx)).alias("entry_key"))
+    outcome_rows = frames.outcomes(
+        rows, key=pl.col("key"), status=pl.lit("succeeded"), entry_key=pl.col("entry_key"),
+        amount_fen=pl.col("fee_fen"),
+        tally=pl.when(charged).then(pl.lit("late_fee")).otherwise(pl.lit("no_fee")),
+    )  # fmt: skip
+    posting = rows.filter(charged)
+    entry_rows = frames.entries(posting, day, ctx.run_id, kind=pl.lit(str(EntryKind.LATE_FEE)),
+                                description=pl.lit("late fee"))  # fmt: skip
+    posting_rows = frames.legs(
+        posting,
+        (pl.col("account_id"), Component.LATE_FEE, pl.col("fee_fen")),
+        (pl.lit(GL.LATE_FEE_INCOME), Component.BALANCE, -pl.col("fee_fen")),
+    )
+    return frames.chunk_frames(outcome_rows, entry_rows, posting_rows)
 
 
 # -- auto-repayment ------------------------------------------------------------------
@@ -298,34 +316,68 @@ def list_statements(conn: Connection, ctx: JobContext) -> list[Item]:
     return _items(chosen, "statement")
 
 
-def process_statements(
-    conn: Connection, ctx: JobContext, chunk: Sequence[Item]
-) -> list[ItemOutcome]:
+def process_statements(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
     day = ctx.business_date
-    ids = [_key(i) for i in chunk]
-    configured = io.configured_products(conn)
+    items = frames.chunk_frame(chunk)
+    ids = items["account_id"].to_list()
+    configured = sorted(io.configured_products(conn))
     every_card = io.cards(conn, ids)
-    unruled = every_card.filter(~pl.col("product_code").is_in(sorted(configured)))
-    card = every_card.filter(pl.col("product_code").is_in(sorted(configured)))
+    card = every_card.filter(pl.col("product_code").is_in(configured))
     known = set(io.states(conn, ids)["account_id"].to_list())
     io.insert_states(conn, [io.initial_state(r, day) for r in card.iter_rows(named=True)
                             if r["account_id"] not in known])  # fmt: skip
-    state = io.states(conn, ids)
-    due = state.filter(pl.col("period_end") == day)
-    results: dict[str, ItemOutcome] = {}
+    due = io.states(conn, ids).filter(pl.col("period_end") == day)
+    charged = [pl.DataFrame(schema=_CHARGED_SCHEMA)]
     cache: TermsCache = {}
     for (code,), group in due.group_by(["product_code"]):
         terms, label = io.terms_in_force(conn, str(code), day, cache)
-        results.update(_state_accounts(conn, ctx, group, card, terms, label))
-    for row in unruled.iter_rows(named=True):
-        message = f"product {row['product_code']} has no rule set loaded: not in the cycle"
-        results[row["account_id"]] = skipped(Item(f"{row['account_id']}:statement"), "no_rules",
-                                             message)  # fmt: skip
-    outcomes = []
-    for item in chunk:
-        found = results.get(_key(item))
-        outcomes.append(found or skipped(item, "not_due", "no statement period ends today"))
-    return outcomes
+        charged.append(_state_accounts(conn, ctx, group, card, terms, label))
+    rows = items.join(pl.concat(charged), on="account_id", how="left", maintain_order="left").join(
+        every_card.select("account_id", "product_code"), on="account_id", how="left",
+        maintain_order="left",
+    )  # fmt: skip
+    stated = pl.col("interest_fen").is_not_null()
+    unruled = ~pl.col("product_code").is_in(configured)
+    posts = stated & ((pl.col("interest_fen") > 0) | (pl.col("fee_fen") > 0))
+    rows = rows.with_columns(pl.when(posts).then(frames.entry_key(ctx)).alias("entry_key"))
+    outcome_rows = frames.outcomes(
+        rows,
+        key=pl.col("key"),
+        status=pl.when(stated).then(pl.lit("succeeded")).otherwise(pl.lit("skipped")),
+        reason_code=pl.when(stated).then(None).when(unruled).then(pl.lit("no_rules"))
+        .otherwise(pl.lit("not_due")),
+        message=pl.when(stated).then(None).when(unruled)
+        .then(pl.format("product {} has no rule set loaded: not in the cycle",
+                        pl.col("product_code")))
+        .otherwise(pl.lit("no statement period ends today")),
+        entry_key=pl.col("entry_key"),
+        amount_fen=pl.col("interest_fen").fill_null(0),
+        tally=pl.when(stated).then(pl.lit("statement")),
+    )  # fmt: skip
+    posting = rows.filter(posts)
+    entry_rows = frames.entries(
+        posting, day, ctx.run_id,
+        kind=pl.when(pl.col("fee_fen") == 0).then(pl.lit(str(EntryKind.INTEREST)))
+        .otherwise(pl.lit("statement")),
+        description=pl.lit(f"interest and instalment fee to {day}"),
+    )  # fmt: skip
+    account = pl.col("account_id")
+    posting_rows = frames.legs(
+        posting,
+        (account, Component.INTEREST, pl.col("interest_fen")),
+        (pl.lit(GL.INTEREST_INCOME), Component.BALANCE, -pl.col("interest_fen")),
+        (account, Component.FEE, pl.col("fee_fen")),
+        (pl.lit(GL.FEE_INCOME), Component.BALANCE, -pl.col("fee_fen")),
+    )
+    return frames.chunk_frames(outcome_rows, entry_rows, posting_rows)
+
+
+_CHARGED_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "interest_fen": pl.Int64(),
+    "fee_fen": pl.Int64(),
+}
+_STATEMENT_TEXT = ("account_id", "statement_date", "period_start", "due_date")
 
 
 def _state_accounts(
@@ -335,7 +387,9 @@ def _state_accounts(
     card: pl.DataFrame,
     terms: ProductTerms,
     label: str,
-) -> dict[str, ItemOutcome]:
+) -> pl.DataFrame:
+    """Close the period of the group's accounts: statements, lots and next states written;
+    returns per account the interest and the instalment fee its statement charges."""
     day = ctx.business_date
     ids = group["account_id"].to_list()
     index = {a: n for n, a in enumerate(ids)}
@@ -358,100 +412,46 @@ def _state_accounts(
         accounts.with_columns(to_int), lots.with_columns(to_int), txns.with_columns(to_int), terms
     )
     back = pl.col("account_id").replace_strict(dict(enumerate(ids)), return_dtype=pl.Utf8)
-    stated = result.statements.with_columns(back)
-    nexts = result.accounts.with_columns(back)
-    io.replace_lots(conn, ids, result.lots.with_columns(back).to_dicts())
-    outcomes: dict[str, ItemOutcome] = {}
-    own = {"account": _by_account(accounts), "lots": _by_account(lots), "txns": _by_account(txns)}
-    fees = dict(zip(accounts["account_id"].to_list(), accounts["instalment_fee_fen"].to_list(),
-                    strict=True))  # fmt: skip
-    records: list[dict[str, Any]] = []
-    next_states: list[dict[str, Any]] = []
-    for row, nxt in zip(stated.to_dicts(), nexts.to_dicts(), strict=True):
-        account_id = row["account_id"]
-        inputs = _inputs_json(account_id, own, label)
-        records.append(_statement_record(ctx, row, nxt, inputs, label, next_states))
-        item = Item(f"{account_id}:statement", account_id)
-        interest_fen = int(row["interest_fen"])
-        fee_fen = int(fees[account_id])
-        entry = _statement_entry(ctx.entry_key(item.key), ctx, account_id, interest_fen, fee_fen)
-        outcomes[account_id] = succeeded(item, entry, interest_fen, tally="statement")
-    if records:
-        conn.execute(insert(statements), records)
-    io.save_states(conn, next_states)
-    del index
-    return outcomes
-
-
-def _by_account(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """A frame's rows grouped by account id, in the frame's order (one pass)."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in frame.to_dicts():
-        grouped.setdefault(row["account_id"], []).append(row)
-    return grouped
-
-
-def _statement_entry(
-    key: str, ctx: JobContext, account_id: str, interest_fen: int, fee_fen: int
-) -> JournalEntry | None:
-    """The statement date's charges: interest, and the instalment fee billed."""
-    postings: list[Posting] = []
-    if interest_fen > 0:
-        postings += [Posting(account_id, Component.INTEREST, interest_fen),
-                     Posting(GL.INTEREST_INCOME, Component.BALANCE, -interest_fen)]  # fmt: skip
-    if fee_fen > 0:
-        postings += [Posting(account_id, Component.FEE, fee_fen),
-                     Posting(GL.FEE_INCOME, Component.BALANCE, -fee_fen)]  # fmt: skip
-    if not postings:
-        return None
-    kind = EntryKind.INTEREST if fee_fen == 0 else "statement"
-    return JournalEntry(key, ctx.business_date, kind, tuple(postings),
-                        f"interest and instalment fee to {ctx.business_date}",
-                        run_id=ctx.run_id)  # fmt: skip
-
-
-def _inputs_json(
-    account_id: str, own: dict[str, dict[str, list[dict[str, Any]]]], label: str
-) -> str:
-    data: dict[str, Any] = {"rule_version": label}
-    data.update((name, rows.get(account_id, [])) for name, rows in own.items())
-    return json.dumps(data, default=str, sort_keys=True)
-
-
-def _statement_record(
-    ctx: JobContext,
-    row: dict[str, Any],
-    nxt: dict[str, Any],
-    inputs: str,
-    label: str,
-    next_states: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """The statement row to store; the account's next state is added to ``next_states``."""
-    account_id = row["account_id"]
-    record: dict[str, Any] = {name: int(row[name]) for name in STATEMENT_AMOUNTS}
-    record.update(
-        account_id=account_id,
-        statement_date=row["statement_date"],
-        period_start=_json_date(inputs),
-        due_date=row["due_date"],
-        dpd=int(row["dpd"]),
-        bucket=row["bucket"],
-        five_category=row["five_category"],
-        rule_version=label,
-        run_id=ctx.run_id,
-        inputs_json=inputs,
+    stated = result.statements.with_columns(back).join(
+        accounts.select("account_id", "period_start", "instalment_fee_fen"), on="account_id"
     )
-    values = {name: nxt[name] for name in io.STATE_COLUMNS}
-    values.update(account_id=account_id, last_statement_date=row["statement_date"],
-                  dpd=int(row["dpd"]), bucket=row["bucket"], five_category=row["five_category"],
-                  state_date=ctx.business_date)  # fmt: skip
-    next_states.append(values)
-    return record
+    io.replace_lot_frame(conn, ids, result.lots.with_columns(back))
+    inputs = _inputs_json(label, {"account": accounts, "lots": lots, "txns": txns})
+    records = stated.join(inputs, on="account_id", how="left").select(
+        *_STATEMENT_TEXT,
+        *(pl.col(name).cast(pl.Int64) for name in STATEMENT_AMOUNTS),
+        pl.col("dpd").cast(pl.Int64), "bucket", "five_category",
+        pl.lit(label).alias("rule_version"), pl.lit(ctx.run_id).alias("run_id"), "inputs_json",
+    )  # fmt: skip
+    bulk_insert(conn, statements.name, records.columns, records)
+    nexts = result.accounts.with_columns(back).select("account_id", *io.STATE_COLUMNS)
+    io.save_state_frame(conn, nexts.join(stated.select(
+        "account_id", pl.col("statement_date").alias("last_statement_date"),
+        pl.col("dpd").cast(pl.Int64), "bucket", "five_category",
+    ), on="account_id").with_columns(state_date=pl.lit(day, pl.Date)))  # fmt: skip
+    return stated.select(
+        "account_id",
+        pl.col("interest_fen").cast(pl.Int64),
+        pl.col("instalment_fee_fen").cast(pl.Int64).alias("fee_fen"),
+    )
 
 
-def _json_date(inputs: str) -> date:
-    account = json.loads(inputs)["account"][0]
-    return date.fromisoformat(account["period_start"])
+def _inputs_json(label: str, parts: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per account, the JSON of what its statement was computed from (rule version, the
+    account's state, open lots and the period's transactions), for ``explain`` and the
+    feedback reports to recompute it."""
+    ids = parts["account"].select("account_id")
+    nested = ids
+    for name, frame in parts.items():
+        rows = frame.with_columns(pl.col("account_id").alias("_of")).group_by("_of").agg(
+            pl.struct(pl.exclude("_of")).alias(name)
+        )  # fmt: skip
+        nested = nested.join(rows, left_on="account_id", right_on="_of", how="left")
+        nested = nested.with_columns(pl.col(name).fill_null([]))
+    names = sorted([*parts, "rule_version"])
+    return nested.with_columns(pl.lit(label).alias("rule_version")).select(
+        "account_id", pl.struct(names).struct.json_encode().alias("inputs_json")
+    )
 
 
 # -- delinquency ---------------------------------------------------------------------
@@ -466,47 +466,63 @@ def list_delinquency(conn: Connection, ctx: JobContext) -> list[Item]:
     return _items(state["account_id"].to_list(), "delinquency")
 
 
-def process_delinquency(
-    conn: Connection, ctx: JobContext, chunk: Sequence[Item]
-) -> list[ItemOutcome]:
+def process_delinquency(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
     day = ctx.business_date
-    ids = [_key(i) for i in chunk]
+    items = frames.chunk_frame(chunk)
+    ids = items["account_id"].to_list()
     state = io.states(conn, ids)
     txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
     starts = state.select("account_id", pl.col("last_statement_date").alias("start"),
                           pl.lit(day).alias("end"))  # fmt: skip
     frame = state.join(io.paid_between(txns, starts, "end", "paid_fen"), on="account_id")
     cache: TermsCache = {}
-    found: dict[str, dict[str, Any]] = {}
+    parts = []
     for (code,), group in frame.group_by(["product_code"]):
         terms = io.terms_in_force(conn, str(code), day, cache)[0]
         now = delinquency_as_of(group, day, terms)
-        for row in group.join(now, on="account_id", suffix="_now").to_dicts():
-            found[row["account_id"]] = row
-    card_status = dict(io.cards(conn, ids).select("account_id", "status").iter_rows())
+        parts.append(group.join(now, on="account_id", suffix="_now"))
+    cards = io.cards(conn, ids).select("account_id", pl.col("status").alias("card_status"))
+    rows = items.join(pl.concat(parts, how="diagonal_relaxed"), on="account_id", how="left",
+                      maintain_order="left").join(cards, on="account_id", how="left",
+                                                  maintain_order="left")  # fmt: skip
+    _record_delinquency(conn, ctx, rows)
     by_cycle = _statuses_set_by_cycle(conn, ids)
-    _record_delinquency(conn, ctx, [found[_key(item)] for item in chunk])
-    outcomes = []
-    for item in chunk:
-        row = found[_key(item)]
-        actions = io.actions_in_force(conn, row["product_code"], day, cache)
-        current = card_status.get(row["account_id"], "active")
-        change = status_action(current, by_cycle.get(row["account_id"]), row["dpd_now"],
-                               row["bucket_now"], actions)  # fmt: skip
+    tallies: list[str] = []
+    amounts: list[int] = []
+    written: list[JournalEntry] = []
+    entry_keys: list[str | None] = []
+    columns = ("account_id", "product_code", "card_status", "dpd_now", "bucket_now")
+    for account_id, code, status, dpd, bucket in rows.select(columns).iter_rows():
+        actions = io.actions_in_force(conn, code, day, cache)
+        current = status or "active"
+        change = status_action(current, by_cycle.get(account_id), dpd, bucket, actions)
+        tally, amount_fen, entry = bucket, 0, None
         if change is not None and change[0] == "charged_off":
-            outcomes.append(_charge_off(conn, ctx, item, current, change[1]))
-            continue
-        if change is not None:
-            _apply_status(conn, ctx, row["account_id"], current, *change)
-        outcomes.append(succeeded(item, None, 0, tally=row["bucket_now"]))
-    return outcomes
+            entry, amount_fen = _charge_off(conn, ctx, account_id, current, change[1])
+            tally = "charged_off"
+        elif change is not None:
+            _apply_status(conn, ctx, account_id, current, *change)
+        tallies.append(tally)
+        amounts.append(amount_fen)
+        entry_keys.append(entry.idempotency_key if entry is not None else None)
+        if entry is not None:
+            written.append(entry)
+    outcome_rows = frames.outcomes(
+        rows.with_columns(pl.Series("tally", tallies, pl.String),
+                          pl.Series("amount_fen", amounts, pl.Int64),
+                          pl.Series("entry_key", entry_keys, pl.String)),
+        key=pl.col("key"), status=pl.lit("succeeded"), tally=pl.col("tally"),
+        amount_fen=pl.col("amount_fen"), entry_key=pl.col("entry_key"),
+    )  # fmt: skip
+    if not written:
+        return ChunkFrames(outcome_rows)
+    return ChunkFrames(outcome_rows, *frames_of(written))
 
 
 def _charge_off(
-    conn: Connection, ctx: JobContext, item: Item, current: str, reason: str
-) -> ItemOutcome:
+    conn: Connection, ctx: JobContext, account_id: str, current: str, reason: str
+) -> tuple[JournalEntry | None, int]:
     """Charge the card off: status, and one entry writing its balance off to GL:write_off."""
-    account_id = _key(item)
     held = io.card_balances(conn, [account_id]).row(0, named=True)
     parts = {c: held[f"balance_{c}_fen"] for c in COMPONENTS}
     parts[Component.PURCHASE] -= held["overpaid_fen"]
@@ -517,7 +533,7 @@ def _charge_off(
     if entry is None:
         detail = f"{reason}; nothing owed to write off"
     _apply_status(conn, ctx, account_id, current, "charged_off", detail)
-    return succeeded(item, entry, written_fen, tally="charged_off")
+    return entry, written_fen
 
 
 def status_action(
@@ -568,32 +584,34 @@ def _apply_status(
     }])  # fmt: skip
 
 
-def _record_delinquency(conn: Connection, ctx: JobContext, rows: list[dict[str, Any]]) -> None:
+def _record_delinquency(conn: Connection, ctx: JobContext, rows: pl.DataFrame) -> None:
     """History rows for the accounts whose bucket or class changed, and every new state."""
-    changed = [
-        row for row in rows
-        if (row["bucket_now"], row["five_category_now"]) != (row["bucket"], row["five_category"])
-    ]  # fmt: skip
-    if changed:
+    changed = rows.filter(
+        (pl.col("bucket_now") != pl.col("bucket"))
+        | (pl.col("five_category_now") != pl.col("five_category"))
+    )
+    if changed.height:
         h = delinquency_history.c
-        recorded = set(conn.execute(
+        recorded = list(conn.execute(
             select(h.account_id).where(
-                h.account_id.in_([row["account_id"] for row in changed]),
+                h.account_id.in_(changed["account_id"].to_list()),
                 h.business_date == ctx.business_date,
             )
         ).scalars())  # fmt: skip
-        history = [{
-            "account_id": row["account_id"], "business_date": ctx.business_date,
-            "dpd": row["dpd_now"], "bucket": row["bucket_now"],
-            "five_category": row["five_category_now"], "previous_bucket": row["bucket"],
-            "previous_category": row["five_category"], "run_id": ctx.run_id,
-        } for row in changed if row["account_id"] not in recorded]  # fmt: skip
-        if history:
-            conn.execute(insert(delinquency_history), history)
-    io.save_states(conn, [{
-        "account_id": row["account_id"], "dpd": row["dpd_now"], "bucket": row["bucket_now"],
-        "five_category": row["five_category_now"], "state_date": ctx.business_date,
-    } for row in rows])  # fmt: skip
+        history = changed.filter(~pl.col("account_id").is_in(recorded)).select(
+            "account_id", pl.lit(ctx.business_date, pl.Date).alias("business_date"),
+            pl.col("dpd_now").cast(pl.Int64).alias("dpd"), pl.col("bucket_now").alias("bucket"),
+            pl.col("five_category_now").alias("five_category"),
+            pl.col("bucket").alias("previous_bucket"),
+            pl.col("five_category").alias("previous_category"),
+            pl.lit(ctx.run_id).alias("run_id"),
+        )  # fmt: skip
+        bulk_insert(conn, delinquency_history.name, history.columns, history)
+    io.save_state_frame(conn, rows.select(
+        "account_id", pl.col("dpd_now").cast(pl.Int64).alias("dpd"),
+        pl.col("bucket_now").alias("bucket"), pl.col("five_category_now").alias("five_category"),
+        pl.lit(ctx.business_date, pl.Date).alias("state_date"),
+    ))  # fmt: skip
 
 
 JOB = register(
@@ -601,11 +619,31 @@ JOB = register(
         name=JOB_NAME,
         description="The nightly card cycle: late fees, auto-repayment, statements, delinquency.",
         steps=(
-            Step("late-fee", list_late_fees, process_late_fees),
+            Step(
+                "late-fee",
+                list_late_fees,
+                None,
+                process_frames=process_late_fees,
+                chunk_scale=CHUNK_SCALE,
+            ),
             Step("autopay", list_autopay, process_autopay, after=("late-fee",)),
             Step("sweep", list_sweeps, process_sweeps, after=("autopay",)),
-            Step("statement", list_statements, process_statements, after=("sweep",)),
-            Step("delinquency", list_delinquency, process_delinquency, after=("statement",)),
+            Step(
+                "statement",
+                list_statements,
+                None,
+                after=("sweep",),
+                process_frames=process_statements,
+                chunk_scale=CHUNK_SCALE,
+            ),
+            Step(
+                "delinquency",
+                list_delinquency,
+                None,
+                after=("statement",),
+                process_frames=process_delinquency,
+                chunk_scale=CHUNK_SCALE,
+            ),
         ),
         night_order=20,
     )

@@ -20,6 +20,7 @@ from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
 from cardbatch.rules.model import DelinquencySection, RuleSet
 from cardbatch.rules.versions import version_in_force
+from cardbatch.store.ledger_frames import bulk_insert
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
 from cardbatch.store.tables_cycle import CARD_COMPONENT_NAMES, cycle_accounts, cycle_lots
@@ -365,3 +366,32 @@ def replace_lots(conn: Connection, account_ids: Sequence[str], rows: list[dict[s
     conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
     if rows:
         conn.execute(insert(cycle_lots), rows)
+
+
+def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> None:
+    """Set the frame's other columns on the rows of ``table`` whose ``key`` column matches.
+
+    One executemany for the whole frame (dates as the store's Date type keeps them).
+    """
+    if frame.height == 0:
+        return
+    columns = [c for c in frame.columns if c != key]
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    assignments = ", ".join(f"{c} = {mark}" for c in columns)
+    rows = frame.select(*columns, key)
+    if sqlite:
+        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+    conn.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", rows.rows())
+
+
+def save_state_frame(conn: Connection, frame: pl.DataFrame) -> None:
+    """Update the cycle state of the frame's accounts (``account_id`` and the columns set)."""
+    update_rows(conn, cycle_accounts.name, "account_id", frame)
+
+
+def replace_lot_frame(conn: Connection, account_ids: Sequence[str], frame: pl.DataFrame) -> None:
+    """The accounts' open lots become the frame's rows."""
+    conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
+    columns = ("account_id", "component", "post_date", "seq", "remaining_fen")
+    bulk_insert(conn, cycle_lots.name, columns, frame.select(columns))

@@ -348,6 +348,8 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.D
     """Insert a frame's rows: COPY (CSV) on PostgreSQL, one executemany on SQLite."""
     if rows.height == 0:
         return
+    if conn.dialect.name == "sqlite":  # dates as the text SQLAlchemy's Date type stores there
+        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
     if conn.dialect.name == "postgresql" and rows.height >= PG_COPY_MIN_ROWS:
         raw = conn.connection.driver_connection
         assert raw is not None
