@@ -16,7 +16,7 @@ import polars as pl
 from sqlalchemy import Connection, func, insert, select, update
 
 from cardbatch.engine.job import StepTotals
-from cardbatch.store.ledger_frames import bulk_insert
+from cardbatch.store.frame_io import bulk_insert
 from cardbatch.store.tables_engine import item_results, job_runs, run_chunks, run_steps
 
 

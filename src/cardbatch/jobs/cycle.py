@@ -67,7 +67,8 @@ from cardbatch.jobs.cycle_kernels import (
 from cardbatch.jobs.cycle_sweep import list_sweeps, process_sweeps, sweeping_products
 from cardbatch.money import format_fen
 from cardbatch.rules.model import DelinquencySection
-from cardbatch.store.ledger_frames import bulk_insert, frames_of
+from cardbatch.store.frame_io import bulk_insert
+from cardbatch.store.ledger_frames import frames_of
 from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import (
     STATEMENT_AMOUNTS,

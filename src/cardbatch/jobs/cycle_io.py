@@ -20,7 +20,7 @@ from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
 from cardbatch.rules.model import DelinquencySection, RuleSet
 from cardbatch.rules.versions import version_in_force
-from cardbatch.store.ledger_frames import bulk_insert
+from cardbatch.store.frame_io import bulk_insert, read_frame, update_rows
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
 from cardbatch.store.tables_cycle import CARD_COMPONENT_NAMES, cycle_accounts, cycle_lots
@@ -149,18 +149,17 @@ def cards(
         query = query.where(c.account_id.in_(list(account_ids)))
     if within is not None:
         query = query.where(_in_range(c.account_id, within))
-    rows = [tuple(r) for r in conn.execute(query)]
     schema = {
-        "account_id": pl.Utf8,
-        "product_code": pl.Utf8,
-        "statement_day": pl.Int64,
-        "credit_limit_fen": pl.Int64,
-        "autopay_mode": pl.Utf8,
-        "repayment_account_id": pl.Utf8,
-        "status": pl.Utf8,
-        "opened_on": pl.Date,
+        "account_id": pl.Utf8(),
+        "product_code": pl.Utf8(),
+        "statement_day": pl.Int64(),
+        "credit_limit_fen": pl.Int64(),
+        "autopay_mode": pl.Utf8(),
+        "repayment_account_id": pl.Utf8(),
+        "status": pl.Utf8(),
+        "opened_on": pl.Date(),
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return read_frame(conn, query, schema)
 
 
 def states(
@@ -174,11 +173,8 @@ def states(
         query = query.where(cycle_accounts.c.account_id.in_(list(account_ids)))
     if within is not None:
         query = query.where(_in_range(cycle_accounts.c.account_id, within))
-    result = conn.execute(query)
-    names = list(result.keys())
-    rows = [tuple(r) for r in result]
-    schema = {n: _state_type(n) for n in names}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    schema = {column.name: _state_type(column.name) for column in cycle_accounts.columns}
+    return read_frame(conn, query, schema)
 
 
 def _state_type(name: str) -> pl.DataType:
@@ -226,15 +222,14 @@ def lots(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
     query = select(c.account_id, c.component, c.post_date, c.seq, c.remaining_fen).where(
         c.account_id.in_(list(account_ids))
     )
-    rows = [tuple(r) for r in conn.execute(query)]
     schema = {
-        "account_id": pl.Utf8,
-        "component": pl.Utf8,
-        "post_date": pl.Date,
-        "seq": pl.Int64,
-        "remaining_fen": pl.Int64,
+        "account_id": pl.Utf8(),
+        "component": pl.Utf8(),
+        "post_date": pl.Date(),
+        "seq": pl.Int64(),
+        "remaining_fen": pl.Int64(),
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return read_frame(conn, query, schema)
 
 
 def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: date) -> pl.DataFrame:
@@ -257,27 +252,36 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
         )
         .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
     )
-    rows = [
-        (a, d, int(e), _kernel_kind(k, int(s)),
-         int(c) if k == EntryKind.INSTALMENT else abs(int(s)))
-        for a, d, e, k, s, c in conn.execute(query)
-        if int(s) != 0 or (k == EntryKind.INSTALMENT and int(c) != 0)
-    ]  # fmt: skip
-    schema = {
-        "account_id": pl.Utf8,
-        "txn_date": pl.Date,
-        "seq": pl.Int64,
-        "kind": pl.Utf8,
-        "amount_fen": pl.Int64,
-    }
-    return pl.DataFrame(rows, schema=schema, orient="row").sort("account_id", "txn_date", "seq")
+    raw = read_frame(conn, query, _ACTIVITY_READ)
+    instalment = pl.col("kind") == EntryKind.INSTALMENT
+    reversal = pl.col("kind") == EntryKind.REVERSAL
+    kinds = pl.col("kind").replace_strict(KERNEL_KIND, default=None, return_dtype=pl.Utf8)
+    return (
+        raw.filter((pl.col("net_fen") != 0) | (instalment & (pl.col("credited_fen") != 0)))
+        .select(
+            "account_id",
+            "txn_date",
+            "seq",
+            pl.when(reversal)
+            .then(pl.when(pl.col("net_fen") < 0).then(pl.lit(REVERSAL_KIND[True]))
+                  .otherwise(pl.lit(REVERSAL_KIND[False])))
+            .otherwise(kinds)
+            .alias("kind"),
+            pl.when(instalment).then(pl.col("credited_fen")).otherwise(pl.col("net_fen").abs())
+            .alias("amount_fen"),
+        )
+        .sort("account_id", "txn_date", "seq")
+    )  # fmt: skip
 
 
-def _kernel_kind(kind: str, net_fen: int) -> str:
-    """The kernels' name for a ledger entry of ``kind`` that moved ``net_fen`` on the card."""
-    if kind == EntryKind.REVERSAL:
-        return REVERSAL_KIND[net_fen < 0]
-    return KERNEL_KIND[kind]
+_ACTIVITY_READ: dict[str, pl.DataType] = {
+    "account_id": pl.Utf8(),
+    "txn_date": pl.Date(),
+    "seq": pl.Int64(),
+    "kind": pl.Utf8(),
+    "net_fen": pl.Int64(),
+    "credited_fen": pl.Int64(),
+}
 
 
 def paid_between(
@@ -366,23 +370,6 @@ def replace_lots(conn: Connection, account_ids: Sequence[str], rows: list[dict[s
     conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
     if rows:
         conn.execute(insert(cycle_lots), rows)
-
-
-def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> None:
-    """Set the frame's other columns on the rows of ``table`` whose ``key`` column matches.
-
-    One executemany for the whole frame (dates as the store's Date type keeps them).
-    """
-    if frame.height == 0:
-        return
-    columns = [c for c in frame.columns if c != key]
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    assignments = ", ".join(f"{c} = {mark}" for c in columns)
-    rows = frame.select(*columns, key)
-    if sqlite:
-        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
-    conn.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", rows.rows())
 
 
 def save_state_frame(conn: Connection, frame: pl.DataFrame) -> None:

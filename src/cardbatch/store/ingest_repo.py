@@ -10,10 +10,10 @@ import polars as pl
 from sqlalchemy import Connection, Index, Table, func, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
 from cardbatch.store.tables_ingest import imports
 
 KEY_LOOKUP_CHUNK = 500
-PG_COPY_MIN_ROWS = 200
 
 
 def lookup(

@@ -42,7 +42,8 @@ from cardbatch.domain.ledger import (
     UnbalancedEntry,
 )
 from cardbatch.money import AMOUNT_FEN_MAX
-from cardbatch.store.ledger_repo import PG_COPY_MIN_ROWS, PostResult, allocate_entry_ids
+from cardbatch.store.frame_io import bulk_insert
+from cardbatch.store.ledger_repo import PostResult, allocate_entry_ids
 
 ENTRIES_PER_CALL_MAX = 2_000_000
 INT64_MAX = 2**63 - 1
@@ -342,27 +343,6 @@ def _existing_entries(conn: Connection, keys: pl.Series) -> pl.DataFrame:
             (json.dumps(keys.to_list()),),
         ).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=_STORED_SCHEMA, orient="row")
-
-
-def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.DataFrame) -> None:
-    """Insert a frame's rows: COPY (CSV) on PostgreSQL, one executemany on SQLite."""
-    if rows.height == 0:
-        return
-    if conn.dialect.name == "sqlite":  # dates as the text SQLAlchemy's Date type stores there
-        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
-    if conn.dialect.name == "postgresql" and rows.height >= PG_COPY_MIN_ROWS:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        csv = rows.write_csv(include_header=False, quote_style="non_numeric", null_value="")
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        with raw.cursor() as cur, cur.copy(sql) as cp:
-            cp.write(csv.encode())
-        return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
-        rows.rows(),
-    )
 
 
 def balance_deltas(postings: pl.DataFrame) -> pl.DataFrame:

@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cardbatch.domain.ledger import IdempotencyConflict, JournalEntry
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
 from cardbatch.store.tables import balances, journal_entries, postings
 
 KEY_LOOKUP_CHUNK = 500
-PG_COPY_MIN_ROWS = 200  # below this, a plain executemany is as quick as COPY
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ import polars as pl
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from cardbatch.domain.ledger import Component
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
 from cardbatch.store.tables import balances, deposit_accounts, enterprises
 from cardbatch.store.tables_paybatch import mandates, paybatch_results, paybatch_rows, paybatches
-
-PG_COPY_MIN_ROWS = 200
 
 ROW_COLUMNS = (
     "batch_id",

@@ -1,0 +1,85 @@
+"""Frames in and out of the store: bulk inserts, keyed updates and reads, without per-row ORM work.
+
+The columnar jobs (the card cycle, the engine's item results, the ledger's frame
+posting) move many rows at a time. These helpers send a Polars frame's rows to the
+driver in one call (COPY on PostgreSQL for large inserts, one executemany
+otherwise) and read a query's rows straight into a frame, with dates stored and
+read as the store's Date type keeps them on SQLite (``YYYY-MM-DD`` text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Select
+
+PG_COPY_MIN_ROWS = 200  # below this, a plain executemany is as quick as COPY
+
+
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.DataFrame) -> None:
+    """Insert a frame's rows: COPY (CSV) on PostgreSQL, one executemany on SQLite."""
+    if rows.height == 0:
+        return
+    if conn.dialect.name == "sqlite":  # dates as the text SQLAlchemy's Date type stores there
+        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+    if conn.dialect.name == "postgresql" and rows.height >= PG_COPY_MIN_ROWS:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        csv = rows.write_csv(include_header=False, quote_style="non_numeric", null_value="")
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        with raw.cursor() as cur, cur.copy(sql) as cp:
+            cp.write(csv.encode())
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
+        rows.rows(),
+    )
+
+
+def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> None:
+    """Set the frame's other columns on the rows of ``table`` whose ``key`` column matches.
+
+    One executemany for the whole frame (dates as the store's Date type keeps them).
+    """
+    if frame.height == 0:
+        return
+    columns = [c for c in frame.columns if c != key]
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    assignments = ", ".join(f"{c} = {mark}" for c in columns)
+    rows = frame.select(*columns, key)
+    if sqlite:
+        rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+    conn.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", rows.rows())
+
+
+def read_frame(
+    conn: Connection, query: Select[Any], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """The query's rows as a frame of ``schema`` (the query's columns, in order).
+
+    The statement is compiled once and run on the driver's cursor: no per-row type
+    processing; dates are parsed column-wise.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+    if conn.dialect.name == "sqlite":  # dates as the Date type stores them, not the adapter's
+        params = tuple(v.isoformat() if isinstance(v, date) else v for v in params)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if conn.dialect.name != "sqlite":
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    dates = [name for name, dtype in schema.items() if dtype == pl.Date()]
+    raw = {name: (pl.String() if name in dates else dtype) for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row")
+    return frame.with_columns(pl.col(name).str.to_date("%Y-%m-%d") for name in dates)
