@@ -31,6 +31,8 @@ from cardbatch.cli.common import (
     state,
     store_for,
 )
+from cardbatch.cli.run import engine_errors, print_progress, settings_for
+from cardbatch.jobs.loans_deduct import deduct
 from cardbatch.money import MoneyError, format_fen, parse_yuan
 from cardbatch.paybatch import (
     BatchStatus,
@@ -45,7 +47,7 @@ from cardbatch.paybatch import (
     write_batch_returns,
 )
 from cardbatch.paybatch.demo import DemoBatch
-from cardbatch.paybatch.loans import deduct, import_schedules, set_product, show_loan
+from cardbatch.paybatch.loans import import_schedules, set_product, show_loan
 from cardbatch.paybatch.mandates import add_mandate, import_mandates, list_mandates
 from cardbatch.paybatch.model import CHUNK_ROWS_DEFAULT, SETTINGS
 from cardbatch.payfiles.model import FORMATS, Kind
@@ -458,25 +460,42 @@ def loans_import(
 def loans_deduct(
     ctx: typer.Context,
     date_: DateOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="试算: compute everything, commit nothing.")
+    ] = False,
+    chunk_size: Annotated[int | None, typer.Option("--chunk-size", help="Items per chunk.")] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress", help="One progress line per chunk on stderr.")
+    ] = False,
     db: DbOpt = None,
     json_: JsonOpt = False,
     as_: AsOpt = None,
 ) -> None:
-    """Debit the instalments due by the business date (retries and partial debits by product)."""
+    """Debit the instalments due by the business date: the ``loans-deduct`` job on the engine
+    (retries and partial debits by product; a completed date runs again without debiting twice)."""
     st = state(ctx, db, json_, as_)
     day = _date(date_)
-    outcome = _call(st, lambda store: deduct(store, day, actor_for(st)))
+    settings = settings_for(chunk_size=chunk_size)
+    with opened_store(st) as store, engine_errors():
+        outcome = deduct(store, day, actor_for(st), settings=settings, dry_run=dry_run,
+                         on_chunk=print_progress if progress else None)  # fmt: skip
     if st.json:
         emit_json(outcome)
-        return
-    out.print(
-        f"loans deduct {day}: {outcome.attempts} attempts, {outcome.paid} paid, "
-        f"{outcome.partial} partial, {outcome.failed} failed, {outcome.overdue} overdue, "
-        f"debited {format_fen(outcome.debited_fen)} "
-        f"({outcome.skipped_done_before} attempted before)"
-    )
-    for key, count in outcome.by_reason.items():
-        out.print(f"  {key:<20} {count:>9}")
+    else:
+        mode = " (dry run: nothing committed)" if outcome.dry_run else ""
+        out.print(
+            f"loans deduct {day}: {outcome.attempts} attempts, {outcome.paid} paid, "
+            f"{outcome.partial} partial, {outcome.failed} failed, {outcome.overdue} overdue, "
+            f"debited {format_fen(outcome.debited_fen)} "
+            f"({outcome.skipped_done_before} attempted before)"
+        )
+        out.print(f"run {outcome.run_id}: {outcome.status}{mode}", markup=False)
+        if outcome.reason:
+            out.print(f"reason: {outcome.reason}", markup=False)
+        for key, count in outcome.by_reason.items():
+            out.print(f"  {key:<20} {count:>9}")
+    if outcome.status != "completed":
+        raise typer.Exit(EXIT_FOUND_WRONG)
 
 
 @loans_app.command("show")

@@ -15,6 +15,7 @@ from cardbatch.engine.job import EngineError, Job, JobDefinitionError
 
 BUILTIN_JOB_MODULES: tuple[str, ...] = (
     "cardbatch.jobs.post_transactions",
+    "cardbatch.jobs.loans_deduct",
     "cardbatch.jobs.cycle",
     "cardbatch.feedback.job",
 )

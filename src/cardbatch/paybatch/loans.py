@@ -6,27 +6,27 @@ amount; Chinese or English headers) and records it under one loan product. Any p
 the file, a loan with two accounts, an instalment number twice, a loan imported before, an
 undefined product) refuses the whole file.
 
-``deduct`` runs for one business date. Each open instalment due by then gets at most one
-attempt per day; attempt ``n`` is the one made ``n - 1`` days after the due date, so the key
-``loan:<loan id>:<instalment>:<attempt>`` is the same however often the step is re-run.
-A product's ``retry_days`` says for how many days after the due date a failed attempt is
-tried again; only insufficient funds (AM04) is retried. ``partial_debit`` lets an attempt
-take what the account holds and leave the rest for a later attempt. Rows are processed in
-chunks, each chunk's postings, attempts and instalment changes in one transaction.
+The nightly deduction is the ``loans-deduct`` job on the batch engine
+(:mod:`cardbatch.jobs.loans_deduct`, ``cardbatch loans deduct`` or the night). Each open
+instalment due by the business date gets at most one attempt per day; attempt ``n`` is the
+one made ``n - 1`` days after the due date, so the key ``loan:<loan id>:<instalment>:<attempt>``
+(:func:`deduction_key`) is the same however often the date is run. :func:`decide_attempt` is
+the rule of one attempt: a product's ``retry_days`` says for how many days after the due date
+a failed attempt is tried again; only insufficient funds (AM04) is retried. ``partial_debit``
+lets an attempt take what the account holds and leave the rest for a later attempt.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from cardbatch.domain.ledger import Component, EntryKind, JournalEntry, transfer
 from cardbatch.domain.records import DepositStatus
 from cardbatch.paybatch.model import PaybatchError
 from cardbatch.payfiles.loans import LoanInstalment, parse_loan_schedule
@@ -43,14 +43,12 @@ from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
 from cardbatch.store import loans_repo as repo
-from cardbatch.store.ledger_repo import post_entries
-from cardbatch.store.loans_repo import Candidate, ProductRow
+from cardbatch.store.loans_repo import ProductRow
 
 GL_LOAN_RECEIVABLE = "GL:loan_receivable"
 DEFAULT_PRODUCT = ProductRow("standard", retry_days=3, partial_debit=False)
 RETRY_DAYS_MAX = 60
 ERRORS_MAX = 100
-DEDUCT_CHUNK_ROWS = 20_000
 
 
 class ScheduleError(PaybatchError):
@@ -79,19 +77,6 @@ class ImportOutcome:
     total_fen: int
 
 
-@dataclass
-class DeductOutcome:
-    business_date: date
-    attempts: int = 0
-    paid: int = 0
-    partial: int = 0
-    failed: int = 0
-    skipped_done_before: int = 0
-    overdue: int = 0
-    debited_fen: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-
-
 # ----------------------------------------------------------------------------- products
 
 
@@ -110,7 +95,8 @@ def set_product(
     return product
 
 
-def _products(conn: Connection) -> dict[str, ProductRow]:
+def products(conn: Connection) -> dict[str, ProductRow]:
+    """Every loan product by code, ``standard`` included."""
     return {DEFAULT_PRODUCT.product_code: DEFAULT_PRODUCT, **repo.products(conn)}
 
 
@@ -170,7 +156,7 @@ def _check_against_store(
     conn: Connection, instalments: list[Instalment], source: str, product_code: str
 ) -> None:
     problems = []
-    if product_code not in _products(conn):
+    if product_code not in products(conn):
         problems.append(f"{source}: product {product_code!r} is not defined (`loans product set`)")
     existing = repo.existing_loans(conn, [i.loan_id for i in instalments])
     problems += [f"{source}: loan {loan_id} was imported before" for loan_id in sorted(existing)]
@@ -196,32 +182,11 @@ def _consistency(instalments: Sequence[Instalment], source: str) -> list[str]:
 
 
 def deduction_key(loan_id: str, instalment_no: int, attempt_no: int) -> str:
-    """The idempotency key of one deduction attempt (and the engine's item key)."""
+    """The idempotency key of one deduction attempt's journal entry (one attempt a day)."""
     return f"loan:{loan_id}:{instalment_no}:{attempt_no}"
 
 
-def deduct(
-    store: Store, business_date: date, actor: str, *, chunk_rows: int = DEDUCT_CHUNK_ROWS
-) -> DeductOutcome:
-    """Attempt every open instalment due by ``business_date`` (idempotent per date)."""
-    outcome = DeductOutcome(business_date)
-    by_reason: Counter[str] = Counter()
-    after: tuple[str, int] = ("", 0)
-    while True:
-        with store.write() as conn:
-            rows = repo.candidates(conn, business_date, after, chunk_rows)
-            if not rows:
-                break
-            _deduct_chunk(conn, rows, business_date, actor, outcome, by_reason)
-        after = (rows[-1].loan_id, rows[-1].instalment_no)
-    with store.write() as conn:
-        audit.record(conn, actor, "loan.deduct", business_date.isoformat(),
-                     attempts=outcome.attempts, debited_fen=outcome.debited_fen)  # fmt: skip
-    outcome.by_reason = dict(sorted(by_reason.items()))
-    return outcome
-
-
-class _Attempt(NamedTuple):
+class Attempt(NamedTuple):
     reason: Reason
     debited_fen: int
     status: str  # attempt status: paid | partial | failed
@@ -235,86 +200,22 @@ def decide_attempt(
     product: ProductRow,
     attempt_no: int,
     paid_before_fen: int,
-) -> _Attempt:
+) -> Attempt:
     """One attempt's outcome (pure): what is debited and where the instalment stands."""
     if account_status is None:
-        return _Attempt(ACCOUNT_NOT_FOUND, 0, "failed", "failed")
+        return Attempt(ACCOUNT_NOT_FOUND, 0, "failed", "failed")
     if account_status == DepositStatus.CLOSED:
-        return _Attempt(ACCOUNT_CLOSED, 0, "failed", "failed")
+        return Attempt(ACCOUNT_CLOSED, 0, "failed", "failed")
     if account_status != DepositStatus.ACTIVE:
-        return _Attempt(ACCOUNT_FROZEN, 0, "failed", "failed")
+        return Attempt(ACCOUNT_FROZEN, 0, "failed", "failed")
     if available_fen >= remaining_fen:
-        return _Attempt(SUCCESS, remaining_fen, "paid", "paid")
+        return Attempt(SUCCESS, remaining_fen, "paid", "paid")
     last_attempt = attempt_no > product.retry_days
     left = "overdue" if last_attempt else "partial" if paid_before_fen else "due"
     if product.partial_debit and available_fen > 0:
-        return _Attempt(INSUFFICIENT_FUNDS, available_fen, "partial",
+        return Attempt(INSUFFICIENT_FUNDS, available_fen, "partial",
                         "overdue" if last_attempt else "partial")  # fmt: skip
-    return _Attempt(INSUFFICIENT_FUNDS, 0, "failed", left)
-
-
-def _deduct_chunk(
-    conn: Connection,
-    rows: Sequence[Candidate],
-    business_date: date,
-    actor: str,
-    outcome: DeductOutcome,
-    by_reason: Counter[str],
-) -> None:
-    products = _products(conn)
-    keys = [(r.loan_id, r.instalment_no, (business_date - r.due_date).days + 1) for r in rows]
-    done = repo.attempted(conn, keys)
-    spent_fen: dict[str, int] = defaultdict(int)
-    entries: list[JournalEntry] = []
-    attempts: list[tuple[Any, ...]] = []
-    changes: list[dict[str, Any]] = []
-    now = utc_now()
-    for row, key in zip(rows, keys, strict=True):
-        product = products.get(row.product_code, DEFAULT_PRODUCT)
-        attempt_no = key[2]
-        if key in done:
-            outcome.skipped_done_before += 1
-            continue
-        if attempt_no > product.retry_days + 1:
-            changes.append({"k_loan": row.loan_id, "k_no": row.instalment_no,
-                            "paid_fen": row.paid_fen, "status": "overdue"})  # fmt: skip
-            outcome.overdue += 1
-            continue
-        available_fen = -(row.balance_fen or 0) - spent_fen[row.deposit_account]
-        remaining_fen = row.amount_fen - row.paid_fen
-        attempt = decide_attempt(remaining_fen, available_fen, row.account_status, product,
-                                 attempt_no, row.paid_fen)  # fmt: skip
-        entry_key = deduction_key(*key) if attempt.debited_fen else None
-        if entry_key is not None:
-            spent_fen[row.deposit_account] += attempt.debited_fen
-            entries.append(transfer(
-                entry_key, business_date, EntryKind.LOAN_DEDUCTION,
-                (row.deposit_account, Component.BALANCE), (GL_LOAN_RECEIVABLE, Component.BALANCE),
-                attempt.debited_fen, f"loan {row.loan_id} instalment {row.instalment_no}",
-                run_id=f"loans-deduct:{business_date.isoformat()}",
-            ))  # fmt: skip
-        attempts.append((row.loan_id, row.instalment_no, attempt_no, business_date,
-                         row.deposit_account, remaining_fen, attempt.debited_fen, attempt.status,
-                         attempt.reason.key, entry_key, now))  # fmt: skip
-        changes.append({"k_loan": row.loan_id, "k_no": row.instalment_no,
-                        "paid_fen": row.paid_fen + attempt.debited_fen,
-                        "status": attempt.instalment_status})  # fmt: skip
-        _count(outcome, by_reason, attempt)
-    post_entries(conn, entries, actor=actor, now=now)
-    repo.insert_deductions(conn, attempts)
-    repo.update_instalments(conn, changes)
-
-
-def _count(outcome: DeductOutcome, by_reason: Counter[str], attempt: _Attempt) -> None:
-    outcome.attempts += 1
-    outcome.debited_fen += attempt.debited_fen
-    by_reason[attempt.reason.key] += 1
-    if attempt.status == "paid":
-        outcome.paid += 1
-    elif attempt.status == "partial":
-        outcome.partial += 1
-    else:
-        outcome.failed += 1
+    return Attempt(INSUFFICIENT_FUNDS, 0, "failed", left)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def insert_instalments(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> Non
 
 
 class Candidate(NamedTuple):
-    """An unpaid instalment due on or before the business date, with its account's state."""
+    """An instalment with its loan's account and that account's status and balance."""
 
     loan_id: str
     instalment_no: int
@@ -80,10 +80,17 @@ class Candidate(NamedTuple):
 OPEN_STATUSES = ("due", "partial")
 
 
-def candidates(
-    conn: Connection, business_date: date, after: tuple[str, int], rows_max: int
-) -> list[Candidate]:
-    """Open instalments due by ``business_date`` after the key ``after``, in key order."""
+def open_instalments_due(conn: Connection, business_date: date) -> list[tuple[str, int]]:
+    """The (loan, instalment) keys of the open instalments due by ``business_date``."""
+    i = loan_instalments.c
+    query = select(i.loan_id, i.instalment_no).where(
+        i.status.in_(OPEN_STATUSES), i.due_date <= business_date
+    )
+    return [(str(loan_id), int(number)) for loan_id, number in conn.execute(query)]
+
+
+def instalments_by_key(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[Candidate]:
+    """The instalments of these (loan, instalment) keys, with their accounts' state now."""
     i, ln, a, b = loan_instalments.c, loans.c, deposit_accounts.c, balances.c
     joined = (
         loan_instalments.join(loans, ln.loan_id == i.loan_id)
@@ -92,17 +99,17 @@ def candidates(
             balances, and_(b.account_id == ln.deposit_account, b.component == Component.BALANCE)
         )
     )
-    query = (
-        select(i.loan_id, i.instalment_no, i.due_date, i.amount_fen, i.paid_fen, i.status,
-               ln.deposit_account, ln.product_code, a.status, b.balance_fen)
-        .select_from(joined)
-        .where(i.status.in_(OPEN_STATUSES), i.due_date <= business_date,
-               tuple_(i.loan_id, i.instalment_no) > tuple_(bindparam("l"), bindparam("n")))
-        .order_by(i.loan_id, i.instalment_no)
-        .limit(rows_max)
-    )  # fmt: skip
-    rows = conn.execute(query, {"l": after[0], "n": after[1]})
-    return [Candidate._make(row) for row in rows]
+    found: list[Candidate] = []
+    for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
+        part = list(keys[start : start + KEY_LOOKUP_CHUNK])
+        query = (
+            select(i.loan_id, i.instalment_no, i.due_date, i.amount_fen, i.paid_fen, i.status,
+                   ln.deposit_account, ln.product_code, a.status, b.balance_fen)
+            .select_from(joined)
+            .where(tuple_(i.loan_id, i.instalment_no).in_(part))
+        )  # fmt: skip
+        found += [Candidate._make(row) for row in conn.execute(query)]
+    return found
 
 
 def attempted(conn: Connection, keys: Sequence[tuple[str, int, int]]) -> set[tuple[str, int, int]]:

@@ -109,6 +109,9 @@ def test_the_night_writes_a_reconciliation_that_agrees(store: Store, tmp_path: P
     report = run_night(store, settings, ACTOR, day=START)
     night = report.dates[0]
     assert night.closed and night.reconciliation is not None and night.reconciliation["agree"]
+    ran = [job.job for job in night.jobs]  # loans are deducted after posting, before the cycle
+    assert ran.index("post-transactions") < ran.index("loans-deduct") < ran.index("card-cycle")
+    assert all(job.outcome == "completed" for job in night.jobs)
     folder = settings.out_dir / "night" / START.isoformat()
     with (folder / "trial_balance.csv").open() as fh:
         trial = {(r["account_type"], r["component"]): int(r["balance_fen"])

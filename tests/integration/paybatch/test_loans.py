@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cardbatch.domain.records import DepositAccount
+from cardbatch.jobs.loans_deduct import deduct
 from cardbatch.paybatch.loans import (
     GL_LOAN_RECEIVABLE,
     ScheduleError,
-    deduct,
     deduction_key,
     import_schedules,
     set_product,
