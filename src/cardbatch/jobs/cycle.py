@@ -41,17 +41,14 @@ from sqlalchemy import Connection, insert, select, update
 
 from cardbatch.domain.cycle.dates import is_statement_date
 from cardbatch.domain.cycle.write_off import write_off_entry
-from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry, Posting
+from cardbatch.domain.ledger import GL, Component, EntryKind, JournalEntry
 from cardbatch.domain.product import COMPONENTS, ProductTerms
 from cardbatch.engine.job import (
     ChunkFrames,
     Item,
-    ItemOutcome,
     Job,
     JobContext,
     Step,
-    skipped,
-    succeeded,
 )
 from cardbatch.engine.registry import register
 from cardbatch.jobs import cycle_frames as frames
@@ -182,9 +179,10 @@ def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
     return _items(chosen, "autopay")
 
 
-def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> list[ItemOutcome]:
+def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
     day = ctx.business_date
-    ids = [_key(i) for i in chunk]
+    items = frames.chunk_frame(chunk)
+    ids = items["account_id"].to_list()
     state = io.states(conn, ids)
     card = io.cards(conn, ids)
     earlier = _attempts_since(conn, ids, state)
@@ -209,7 +207,7 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
         )
     )
     cache: TermsCache = {}
-    rows: dict[str, dict[str, Any]] = {}
+    parts = []
     for (code,), group in frame.group_by(["product_code"]):
         terms = io.terms_in_force(conn, str(code), day, cache)[0]
         today = delinquency_as_of(group, day, terms).select("account_id", "dpd")
@@ -222,18 +220,63 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
         debits = decided.filter(pl.col("outcome") == "debited")
         pays = debits.select("account_id", pl.lit(0).cast(pl.Int64).alias("seq"), "amount_fen",
                              pl.col("dpd").cast(pl.Int64))  # fmt: skip
-        split = allocate_payments(balances, pays, terms).payments
-        parts = {r["account_id"]: r for r in split.iter_rows(named=True)}
-        for row in decided.iter_rows(named=True):
-            rows[row["account_id"]] = {**row, "split": parts.get(row["account_id"])}
-    outcomes = []
-    attempts: list[dict[str, Any]] = []
-    for item in chunk:
-        row = rows[_key(item)]
-        outcomes.append(_autopay_outcome(attempts, ctx, item, row, earlier.get(_key(item))))
-    if attempts:
-        conn.execute(insert(autopay_attempts), attempts)
-    return outcomes
+        split = allocate_payments(balances, pays, terms).payments.select(
+            pl.col("account_id").cast(pl.String), *_SPLIT_COLUMNS
+        )
+        parts.append(decided.join(split, on="account_id", how="left"))
+    rows = items.join(pl.concat(parts, how="diagonal_relaxed"), on="account_id", how="left",
+                      maintain_order="left").with_columns(
+        pl.col("account_id").replace_strict(earlier, default=None, return_dtype=pl.String)
+        .alias("earlier"),
+    )  # fmt: skip
+    return _autopay_frames(conn, ctx, rows)
+
+
+_SPLIT_COLUMNS = (*(f"{c}_fen" for c in COMPONENTS), "overpaid_fen")
+
+
+def _autopay_frames(conn: Connection, ctx: JobContext, rows: pl.DataFrame) -> ChunkFrames:
+    """The attempts stored, and the outcomes and entries: only an AM04 decline is retried."""
+    no_retry = pl.col("earlier").is_not_null() & (pl.col("earlier") != "declined:AM04")
+    debited = (pl.col("outcome") == "debited") & ~no_retry
+    rows = rows.with_columns(pl.when(debited).then(frames.entry_key(ctx)).alias("entry_key"))
+    attempts = rows.filter(~no_retry).select(
+        "account_id", pl.lit(ctx.business_date, pl.Date).alias("attempt_date"),
+        pl.col("last_statement_date").alias("statement_date"),
+        pl.col("repayment_account_id").alias("deposit_account_id"),
+        pl.col("autopay_choice").alias("choice"), pl.col("amount_fen").cast(pl.Int64), "basis",
+        pl.col("outcome").alias("status"), "reason_code", "entry_key",
+        pl.lit(ctx.run_id).alias("run_id"),
+    )  # fmt: skip
+    bulk_insert(conn, autopay_attempts.name, attempts.columns, attempts)
+    declined = pl.col("outcome") == "declined"
+    outcome_rows = frames.outcomes(
+        rows,
+        key=pl.col("key"),
+        status=pl.when(no_retry).then(pl.lit("skipped")).otherwise(pl.lit("succeeded")),
+        reason_code=pl.when(no_retry).then(pl.lit("no_retry")),
+        message=pl.when(no_retry)
+        .then(pl.format("last attempt {}; only AM04 is retried", pl.col("earlier"))),
+        entry_key=pl.col("entry_key"),
+        amount_fen=pl.when(debited).then(pl.col("amount_fen")).otherwise(0),
+        tally=pl.when(no_retry).then(None)
+        .when(declined).then(pl.format("declined_{}", pl.col("reason_code")))
+        .when(debited).then(pl.format("debited_{}", pl.col("basis")))
+        .otherwise(pl.lit("nothing_due")),
+    )  # fmt: skip
+    posting = rows.filter(debited)
+    basis = pl.col("basis")
+    entry_rows = frames.entries(posting, ctx.business_date, ctx.run_id,
+                                kind=pl.lit(str(EntryKind.AUTOPAY)),
+                                description=pl.format("auto-repayment ({})", basis))  # fmt: skip
+    card_id = pl.col("account_id")
+    posting_rows = frames.legs(
+        posting,
+        (pl.col("repayment_account_id"), Component.BALANCE, pl.col("amount_fen")),
+        *((card_id, c, -pl.col(f"{c}_fen")) for c in COMPONENTS),
+        (card_id, Component.PURCHASE, -pl.col("overpaid_fen")),
+    )
+    return frames.chunk_frames(outcome_rows, entry_rows, posting_rows)
 
 
 def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -> dict[str, str]:
@@ -251,50 +294,6 @@ def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -
         if statement_date == last.get(account_id):
             found[account_id] = f"{status}:{reason or ''}"
     return found
-
-
-def _autopay_outcome(
-    attempts: list[dict[str, Any]],
-    ctx: JobContext,
-    item: Item,
-    row: dict[str, Any],
-    earlier: str | None,
-) -> ItemOutcome:
-    """The item's outcome; the attempt to store (if any) is added to ``attempts``."""
-    if earlier is not None and earlier != "declined:AM04":
-        return skipped(item, "no_retry", f"last attempt {earlier}; only AM04 is retried")
-    entry_key = ctx.entry_key(item.key)
-    attempt = {
-        "account_id": row["account_id"],
-        "attempt_date": ctx.business_date,
-        "statement_date": row["last_statement_date"],
-        "deposit_account_id": row["repayment_account_id"],
-        "choice": row["autopay_choice"],
-        "amount_fen": row["amount_fen"],
-        "basis": row["basis"],
-        "status": row["outcome"],
-        "reason_code": row["reason_code"],
-        "entry_key": entry_key if row["outcome"] == "debited" else None,
-        "run_id": ctx.run_id,
-    }
-    attempts.append(attempt)
-    if row["outcome"] == "declined":
-        return succeeded(item, None, 0, tally=f"declined_{row['reason_code']}")
-    if row["outcome"] != "debited":
-        return succeeded(item, None, 0, tally="nothing_due")
-    entry = _autopay_entry(entry_key, ctx, row)
-    return succeeded(item, entry, row["amount_fen"], tally=f"debited_{row['basis']}")
-
-
-def _autopay_entry(key: str, ctx: JobContext, row: dict[str, Any]) -> JournalEntry:
-    split = row["split"]
-    card_id, amount_fen = row["account_id"], row["amount_fen"]
-    credits = [Posting(card_id, c, -split[f"{c}_fen"]) for c in COMPONENTS if split[f"{c}_fen"]]
-    if split["overpaid_fen"]:
-        credits.append(Posting(card_id, Component.PURCHASE, -split["overpaid_fen"]))
-    debit = Posting(row["repayment_account_id"], Component.BALANCE, amount_fen)
-    return JournalEntry(key, ctx.business_date, EntryKind.AUTOPAY, (debit, *credits),
-                        f"auto-repayment ({row['basis']})", run_id=ctx.run_id)  # fmt: skip
 
 
 # -- statements ----------------------------------------------------------------------
@@ -627,7 +626,14 @@ JOB = register(
                 process_frames=process_late_fees,
                 chunk_scale=CHUNK_SCALE,
             ),
-            Step("autopay", list_autopay, process_autopay, after=("late-fee",)),
+            Step(
+                "autopay",
+                list_autopay,
+                None,
+                after=("late-fee",),
+                process_frames=process_autopay,
+                chunk_scale=CHUNK_SCALE,
+            ),
             Step("sweep", list_sweeps, process_sweeps, after=("autopay",)),
             Step(
                 "statement",

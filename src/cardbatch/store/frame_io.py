@@ -66,9 +66,10 @@ def read_frame(
     processing; dates are parsed column-wise.
     """
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
+    values = compiled.params  # built anew on each access: once
+    params: Any = values
     if compiled.positiontup is not None:
-        params = tuple(compiled.params[name] for name in compiled.positiontup)
+        params = tuple(values[name] for name in compiled.positiontup)
     if conn.dialect.name == "sqlite":  # dates as the Date type stores them, not the adapter's
         params = tuple(v.isoformat() if isinstance(v, date) else v for v in params)
     cursor = conn.connection.cursor()
