@@ -21,7 +21,6 @@ from cardbatch.cli.common import (
     opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.cli.run import DryRunOpt, engine_errors, parse_day, settings_for
 from cardbatch.domain.cycle.instalments import InstalmentError
@@ -63,15 +62,8 @@ def run_cmd(
     st = state(ctx, db, json_, as_)
     one = parse_day(day) if day else None
     last = parse_day(through, "--through") if through else None
-    store = store_for(st)
-    try:
-        with engine_errors():
-            try:
-                done = run_cycle(store, settings_for(), actor_for(st), one, last, dry_run)
-            except CalendarError as exc:
-                fail(str(exc))
-    finally:
-        store.dispose()
+    with opened_store(st) as store, engine_errors(), fail_on(CalendarError):
+        done = run_cycle(store, settings_for(), actor_for(st), one, last, dry_run)
     if st.json:
         emit_json({"dry_run": dry_run, "dates": done})
     else:

@@ -24,9 +24,9 @@ from cardbatch.cli.common import (
     actor_for,
     emit_json,
     err,
+    opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.ingest.columns import Kind
 from cardbatch.ingest.errors import WholeFileError
@@ -74,10 +74,9 @@ def import_cmd(
     except ValueError as exc:
         _stop(str(exc))
     actor = actor_for(st)
-    store = store_for(st)
     results: list[ImportResult] = []
     code = 0
-    try:
+    with opened_store(st) as store:
         for path in files:
             try:
                 result = import_file(store, kind.value, path, file_format=file_format,
@@ -92,8 +91,6 @@ def import_cmd(
                 break
             if result.rows_rejected:
                 code = max(code, EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
     _emit(results, st.json)
     if code == EXIT_BAD_INPUT:
         refused = results[-1]

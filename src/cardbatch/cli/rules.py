@@ -26,7 +26,6 @@ from cardbatch.cli.common import (
     opened_store,
     out,
     state,
-    store_for,
 )
 
 if TYPE_CHECKING:  # the rules package pulls in pydantic: imported where a command needs it
@@ -128,9 +127,8 @@ def load_cmd(
     effective_date = _parse_date(effective, "--effective")
     text = _read(file)
     actor = actor_for(st)
-    store = store_for(st)
     try:
-        with store.write() as conn:
+        with opened_store(st) as store, store.write() as conn:
             version, created = load_version(conn, text, effective_date, actor, file.name)
     except RuleSetInvalid as exc:
         if st.json:
@@ -139,8 +137,6 @@ def load_cmd(
         else:
             _print_errors(str(file), exc.errors)
         raise typer.Exit(EXIT_FOUND_WRONG) from None
-    finally:
-        store.dispose()
     if st.json:
         emit_json({**_version_json(version), "created": created})
     elif created:

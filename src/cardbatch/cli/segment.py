@@ -23,7 +23,6 @@ from cardbatch.cli.common import (
     opened_store,
     out,
     state,
-    store_for,
 )
 from cardbatch.money import format_fen
 
@@ -72,9 +71,8 @@ def define_cmd(
 
     st = state(ctx, db, json_, as_)
     actor = actor_for(st)
-    store = store_for(st)
     try:
-        with store.write() as conn:
+        with opened_store(st) as store, store.write() as conn:
             segment = define_segment(conn, name, where, classify_by or [], actor, description)
     except ExprErrors as exc:
         if st.json:
@@ -86,8 +84,6 @@ def define_cmd(
         raise typer.Exit(EXIT_FOUND_WRONG) from None
     except (ClassifyError, SegmentError) as exc:
         fail(str(exc), EXIT_FOUND_WRONG)
-    finally:
-        store.dispose()
     if st.json:
         emit_json({"defined": True, **_segment_json(segment)})
     else:

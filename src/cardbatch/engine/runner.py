@@ -102,6 +102,9 @@ def run_job(store: Store, request: RunRequest, on_chunk: OnChunk | None = None) 
     if request.dry_run:
         return _dry_run(store, request, on_chunk)
     identity = identity_of(request)
+    if not request.rerun and request.resume_run_id is None:
+        with store.read() as conn:  # a quick answer without the lock; checked again under it
+            _refuse_completed(repo.latest_run(conn, identity), identity)
     lease_s = request.settings.lease_s
     token = locks.acquire(store, identity.lock_key, lease_s)
     try:
@@ -132,6 +135,14 @@ def _dry_run(store: Store, request: RunRequest, on_chunk: OnChunk | None) -> Run
             transaction.rollback()
 
 
+def _refuse_completed(latest: RunRow | None, identity: RunIdentity) -> None:
+    if latest is not None and latest.status is RunStatus.COMPLETED:
+        raise AlreadyCompleted(
+            f"job {identity.job_name} for {identity.business_date} already completed in run "
+            f"{latest.run_id}; nothing to do (--rerun runs it again without posting twice)"
+        )
+
+
 def _open_run(conn: Connection, identity: RunIdentity, request: RunRequest) -> RunRow:
     """The run to work on: a new one, or the unfinished latest one (resume)."""
     latest = repo.latest_run(conn, identity)
@@ -145,10 +156,7 @@ def _open_run(conn: Connection, identity: RunIdentity, request: RunRequest) -> R
         run = repo.create_run(conn, identity, params, 0, chunk_size, request.actor, now)
     elif latest.status is RunStatus.COMPLETED and wanted is None:
         if not request.rerun:
-            raise AlreadyCompleted(
-                f"job {identity.job_name} for {identity.business_date} already completed in run "
-                f"{latest.run_id}; nothing to do (--rerun runs it again without posting twice)"
-            )
+            _refuse_completed(latest, identity)
         run = repo.create_run(conn, identity, params, latest.rerun_no + 1, chunk_size,
                               request.actor, now)  # fmt: skip
     elif latest.status is RunStatus.ABANDONED and wanted is None:
@@ -185,6 +193,7 @@ class _Executor:
         self.outer, self.on_chunk = outer, on_chunk
         self.lock_key = run.identity.lock_key
         self.started = time.monotonic()
+        self.verified: set[str] = set()  # steps this executor completed, totals verified
         self.ctx = JobContext(
             run.job_name, run.business_date, run.params, run.run_id, request.settings,
             request.actor, utc_now(), dry_run=request.dry_run,
@@ -251,11 +260,19 @@ class _Executor:
             items = list(step.list_items(conn, self.ctx))
         _check_items(step, items)
         fingerprint = items_fingerprint(items)
+        if row is None and not items:  # nothing to do: started and completed in one go
+            with self.tx() as conn:
+                repo.start_step(conn, self.run.run_id, step.name, position, 0, fingerprint,
+                                utc_now())  # fmt: skip
+                repo.complete_step(conn, self.run.run_id, step.name, utc_now())
+            faults.fault_point(step.name, 0, "listed")
+            self.verified.add(step.name)
+            return
         if row is None:
             with self.tx() as conn:
                 repo.start_step(conn, self.run.run_id, step.name, position, len(items),
                                 fingerprint, utc_now())  # fmt: skip
-            items_done, chunk_no = 0, 0
+            items_done, chunk_no, failed_n = 0, 0, 0
         else:
             if row.items_fingerprint != fingerprint:
                 raise ItemsChanged(
@@ -263,20 +280,22 @@ class _Executor:
                     f"started ({len(items)} now, {row.totals.items_total} then); inputs changed"
                 )
             items_done, chunk_no = row.totals.items_read, row.chunks_done
+            failed_n = row.totals.items_failed
         faults.fault_point(step.name, 0, "listed")
         chunk_size = min(self.run.chunk_size * step.chunk_scale, CHUNK_ITEMS_MAX)
         while items_done < len(items):
             chunk = items[items_done : items_done + chunk_size]
-            self._run_chunk(step, chunk_no, items_done, chunk)
+            failed_n += self._run_chunk(step, chunk_no, items_done, chunk)
             items_done += len(chunk)
             chunk_no += 1
-            self._after_chunk(step, chunk_no - 1, items_done, len(items))
+            self._after_chunk(step, chunk_no - 1, items_done, len(items), failed_n)
         with self.tx() as conn:
             totals = repo.step_rows(conn, self.run.run_id)[step.name].totals
             problems = controls.verify_step(conn, self.run.run_id, totals)
             if problems:
                 raise ControlTotalsMismatch("; ".join(problems))
             repo.complete_step(conn, self.run.run_id, step.name, utc_now())
+        self.verified.add(step.name)
 
     def _check_before(self, step: Step, done: Mapping[str, repo.StepRow]) -> None:
         problems: list[str] = []
@@ -286,6 +305,8 @@ class _Executor:
                 if dep_row is None or dep_row.totals.status != "completed":
                     problems.append(f"step {dep} has not completed")
                     continue
+                if dep in self.verified:  # verified when it completed, under this run's lock
+                    continue
                 problems += controls.verify_step(conn, self.run.run_id, dep_row.totals)
             if not problems and step.check_before is not None:
                 totals = {name: r.totals for name, r in done.items()}
@@ -293,7 +314,8 @@ class _Executor:
         if problems:
             raise ControlTotalsMismatch(f"before step {step.name}: " + "; ".join(problems))
 
-    def _run_chunk(self, step: Step, chunk_no: int, first: int, chunk: Sequence[Item]) -> None:
+    def _run_chunk(self, step: Step, chunk_no: int, first: int, chunk: Sequence[Item]) -> int:
+        """Process, post and record one chunk in one transaction; the number of failed items."""
         started = time.monotonic()
         with self.tx() as conn:
             if self.outer is None and repo.stop_requested(conn, self.run.run_id):
@@ -311,6 +333,7 @@ class _Executor:
             faults.fault_point(step.name, chunk_no, "before_commit")
             faults.arm_commit_fault(conn, step.name, chunk_no)
         faults.fault_point(step.name, chunk_no, "after_commit")
+        return int((results["status"] == ItemStatus.FAILED.value).sum())
 
     def _process(self, conn: Connection, step: Step, chunk: Sequence[Item]) -> ChunkFrames:
         """The chunk's outcomes and entries as frames, from either kind of step."""
@@ -340,21 +363,22 @@ class _Executor:
                                -int(amount.clip(upper_bound=0).sum()))  # fmt: skip
         return outcomes.results(frames.outcomes, settled, first), written
 
-    def _after_chunk(self, step: Step, chunk_no: int, items_done: int, items_total: int) -> None:
+    def _after_chunk(
+        self, step: Step, chunk_no: int, items_done: int, items_total: int, failed_n: int
+    ) -> None:
+        """Report progress; stop the run when the step's failure rate passes the threshold."""
         if self.on_chunk is not None:
             elapsed = time.monotonic() - self.started
             self.on_chunk(ChunkProgress(self.run.run_id, step.name, chunk_no, items_done,
                                         items_total, elapsed))  # fmt: skip
-        with self.reading() as conn:
-            totals = repo.step_rows(conn, self.run.run_id)[step.name].totals
         settings = self.request.settings
-        if totals.items_read < settings.failure_min_items or totals.items_read == 0:
+        if items_done < settings.failure_min_items or items_done == 0:
             return
-        rate_pct = Decimal(totals.items_failed) * 100 / Decimal(totals.items_read)
+        rate_pct = Decimal(failed_n) * 100 / Decimal(items_done)
         if rate_pct > settings.failure_rate_max_pct:
             raise StopRun(
                 f"failure rate {rate_pct:.2f}% > {settings.failure_rate_max_pct}% after "
-                f"{totals.items_read} items of step {step.name}; look at the failures, then resume"
+                f"{items_done} items of step {step.name}; look at the failures, then resume"
             )
 
     # ------------------------------------------------------------------------- files

@@ -33,7 +33,7 @@ the cycle: their statement items are skipped with reason ``no_rules``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -108,12 +108,10 @@ def list_late_fees(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
     state = io.states(conn, within=_within(ctx)).filter(pl.col("due_date").is_not_null())
     terms = _with_terms(conn, state, day, {})
-    chosen = [
-        row["account_id"]
-        for row in state.iter_rows(named=True)
-        if row["due_date"] + timedelta(days=terms[row["product_code"]].grace_days + 1) == day
-    ]
-    return _items(chosen, "late_fee")
+    after_days = {code: t.grace_days + 1 for code, t in terms.items()}
+    after = pl.col("product_code").replace_strict(after_days, return_dtype=pl.Int64)
+    chosen = state.filter(pl.col("due_date") + pl.duration(days=after) == day)
+    return _items(chosen["account_id"].to_list(), "late_fee")
 
 
 def process_late_fees(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
@@ -170,13 +168,14 @@ def list_autopay(conn: Connection, ctx: JobContext) -> list[Item]:
     card = card.filter(~pl.col("product_code").is_in(sorted(sweeping)))  # swept nightly instead
     joined = state.join(card.select("account_id"), on="account_id")
     terms = _with_terms(conn, joined, day, {})
-    chosen = []
-    for row in joined.iter_rows(named=True):
-        t = terms[row["product_code"]]
-        first = row["due_date"] + timedelta(days=t.autopay_attempt_offset_days)
-        if first <= day <= first + timedelta(days=t.autopay_retry_days):
-            chosen.append(row["account_id"])
-    return _items(chosen, "autopay")
+    code = pl.col("product_code")
+    offset = code.replace_strict({c: t.autopay_attempt_offset_days for c, t in terms.items()},
+                                 return_dtype=pl.Int64)  # fmt: skip
+    retry = code.replace_strict({c: t.autopay_retry_days for c, t in terms.items()},
+                                return_dtype=pl.Int64)  # fmt: skip
+    first = pl.col("due_date") + pl.duration(days=offset)
+    chosen = joined.filter((first <= day) & (day <= first + pl.duration(days=retry)))
+    return _items(chosen["account_id"].to_list(), "autopay")
 
 
 def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:
@@ -302,18 +301,12 @@ def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -
 def list_statements(conn: Connection, ctx: JobContext) -> list[Item]:
     day = ctx.business_date
     card = io.cards(conn, within=_within(ctx)).filter(~pl.col("status").is_in(CLOSED_STATUSES))
-    chosen = [
-        row["account_id"]
-        for row in card.iter_rows(named=True)
-        if is_statement_date(day, row["statement_day"])
-        and (row["opened_on"] is None or row["opened_on"] <= day)
-    ]
+    stating = [d for d in range(1, 32) if is_statement_date(day, d)]
+    opened = pl.col("opened_on").is_null() | (pl.col("opened_on") <= day)
+    chosen = card.filter(pl.col("statement_day").is_in(stating) & opened)
     configured = io.configured_products(conn)
-    ruled = card.filter(
-        pl.col("account_id").is_in(chosen) & pl.col("product_code").is_in(sorted(configured))
-    )
-    _with_terms(conn, ruled, day, {})
-    return _items(chosen, "statement")
+    _with_terms(conn, chosen.filter(pl.col("product_code").is_in(sorted(configured))), day, {})
+    return _items(chosen["account_id"].to_list(), "statement")
 
 
 def process_statements(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkFrames:

@@ -11,6 +11,7 @@ version instead of making a new one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,7 +55,7 @@ class RuleVersion:
 
     def rules(self) -> RuleSet:
         """The validated rule set (stored text was valid when loaded)."""
-        return parse_rules(self.toml_text, source=self.label)
+        return _parsed(self.toml_text, self.label)
 
 
 @dataclass(frozen=True)
@@ -227,3 +228,13 @@ def in_force_spans(
             span_start, current = effective, version
     spans.append(InForceSpan(span_start, end, current))
     return spans
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(toml_text: str, label: str) -> RuleSet:
+    """A stored version's rules, parsed once per process (a night reads them many times).
+
+    Stored text never changes (versions are immutable once loaded), and callers only
+    read the rule set, so the parsed object is shared.
+    """
+    return parse_rules(toml_text, source=label)
