@@ -219,9 +219,10 @@ def run_batch(
 ) -> RunOutcome:
     """Run (or resume) an approved batch to completion on the engine.
 
-    ``chunk_rows`` (1..:data:`CHUNK_ROWS_MAX`) sets the rows per chunk of a new engine run;
-    by default a chunk holds the engine's chunk size times :data:`CHUNK_SCALE` rows. A
-    resumed engine run keeps the chunk size it started with.
+    ``chunk_rows`` (1..:data:`CHUNK_ROWS_MAX`) sets the rows per chunk: the run's chunk size,
+    taken as it is. Without it a chunk holds the run's chunk size (the engine's ``chunk_size``
+    setting) times :data:`CHUNK_SCALE` rows. An engine run keeps the chunk size it was created
+    with: a resumed run's chunks are that size (times the scale unless ``chunk_rows`` is given).
     """
     if chunk_rows is not None and not 1 <= chunk_rows <= CHUNK_ROWS_MAX:
         raise ValueError(f"chunk_rows must be 1..{CHUNK_ROWS_MAX}")
