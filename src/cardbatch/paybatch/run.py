@@ -46,6 +46,7 @@ from cardbatch.engine.job import (
     Job,
     JobContext,
     Step,
+    StepInputError,
 )
 from cardbatch.engine.registry import register
 from cardbatch.engine.repo import RunStatus
@@ -152,11 +153,14 @@ def pay_rows(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkF
 
 
 def _running_batch(conn: Connection, ctx: JobContext) -> BatchRun:
-    """The job's batch, which must be running (``run_batch`` moved it there)."""
+    """The job's batch, which must be running (``run_batch`` moved it there): a run started
+    by hand for a batch that is not fails at its first chunk, and changes nothing."""
     batch_id = int(ctx.params["batch_id"])
     row = require_batch(conn, batch_id, lock=True)
     if row["status"] != BatchStatus.RUNNING:
-        raise BatchStateError(f"batch {batch_id} is {row['status']}, not running")
+        raise StepInputError(
+            f"batch {batch_id} is {row['status']}, not running: run it with `batch run`"
+        )
     return BatchRun(batch_id, row["kind"], row["party_account"], row["business_date"], ctx.actor)
 
 

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cardbatch.engine import EngineSettings
 from cardbatch.engine.faults import FAULT_ENV
@@ -18,7 +18,7 @@ from cardbatch.engine.monitor import build_report
 from cardbatch.engine.operations import abandon_run
 from cardbatch.engine.registry import get_job, night_jobs
 from cardbatch.engine.repo import list_runs
-from cardbatch.engine.runner import ChunkProgress
+from cardbatch.engine.runner import ChunkProgress, RunRequest, run_job
 from cardbatch.paybatch import (
     BatchStatus,
     SubmitRequest,
@@ -32,7 +32,7 @@ from cardbatch.paybatch.run import DONE_BEFORE, JOB_NAME, STEP_NAME
 from cardbatch.services import ledger
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries
-from cardbatch.store.tables_paybatch import paybatch_results
+from cardbatch.store.tables_paybatch import paybatch_results, paybatches
 from tests.engine_helpers import REPO_ROOT, cli_command, cli_env
 from tests.integration.paybatch.test_lifecycle import submit_approved
 from tests.integration.paybatch.worlds import (
@@ -161,6 +161,41 @@ def test_rows_run_by_an_abandoned_engine_run_are_not_run_again(
     done_before = [f for f in report.failures if f["reason_code"] == DONE_BEFORE]
     assert done_before == [{"step": STEP_NAME, "status": "skipped", "reason_code": DONE_BEFORE,
                             "items": CHUNK_ROWS, "amount_fen": 0}]  # fmt: skip
+
+
+def test_a_batch_whose_engine_run_completed_is_only_finished(store: Store, tmp_path: Path) -> None:
+    """The process died after the engine run completed, before the batch did."""
+    batch_id = approved_batch(store, tmp_path)
+    before = available_fen(store, EMPLOYER)
+    first = run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS)
+    with store.write() as conn:
+        conn.execute(
+            update(paybatches).where(paybatches.c.batch_id == batch_id)
+            .values(status=BatchStatus.RUNNING, completed_at=None, success_count=None)
+        )  # fmt: skip
+    again = run_batch(store, batch_id, "operator")
+    assert (again.chunks_run, again.rows_run, again.rows_skipped) == (0, 0, ROWS_N)
+    assert again.success_total_fen == first.success_total_fen
+    assert_each_row_paid_once(store, batch_id, before)
+    with store.read() as conn:
+        assert len(list_runs(conn, 10, JOB_NAME, None, None)) == 1
+
+
+def test_the_job_started_by_hand_on_a_batch_not_running_changes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    batch_id = approved_batch(store, tmp_path)
+    before = available_fen(store, EMPLOYER)
+    request = RunRequest(get_job(JOB_NAME), DAY, {"batch_id": str(batch_id)}, "operator",
+                         EngineSettings())  # fmt: skip
+    report = run_job(store, request)
+    assert report.status == "failed" and "not running" in (report.reason or "")
+    assert show(store, batch_id).status == BatchStatus.APPROVED
+    assert available_fen(store, EMPLOYER) == before
+    with store.read() as conn:
+        assert list(conn.execute(select(paybatch_results.c.row_no))) == []
+    assert run_batch(store, batch_id, "operator").rows_run == ROWS_N  # resumes that run
+    assert_each_row_paid_once(store, batch_id, before)
 
 
 def test_a_collection_batch_on_the_engine_tallies_what_it_collected(store: Store) -> None:
