@@ -113,15 +113,13 @@ def pay_rows(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkF
     biller = batch.party_account if batch.kind == "collection" else None
     rows = repo.chunk_frame(conn, batch.batch_id, chunk[0].payload, chunk[-1].payload, biller)
     todo = rows.filter(pl.col("has_result") == 0)
-    decided = (
-        todo.select("row_no", reason_key=chunk_reasons(batch.kind, todo))
-        if todo.height
-        else pl.DataFrame(schema={"row_no": pl.Int64, "reason_key": pl.String})
+    todo = todo.with_columns(
+        reason_key=chunk_reasons(batch.kind, todo) if todo.height else pl.lit(None, pl.String)
     )
     success = pl.col("reason_key") == SUCCESS.key
     key = _entry_key_expr(batch.batch_id)
     if todo.height:
-        results = decided.join(todo, on="row_no", maintain_order="left").select(
+        results = todo.select(
             pl.lit(batch.batch_id, dtype=pl.Int64).alias("batch_id"),
             "row_no",
             pl.when(success).then(pl.lit("success")).otherwise(pl.lit("failed")).alias("status"),
@@ -131,7 +129,12 @@ def pay_rows(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) -> ChunkF
             pl.when(success).then(key).alias("entry_key"),
         )
         repo.insert_results(conn, results.rows())
-    judged = rows.join(decided, on="row_no", how="left", maintain_order="left")
+    judged = (
+        todo
+        if todo.height == rows.height
+        else rows.join(todo.select("row_no", "reason_key"), on="row_no", how="left",
+                       maintain_order="left")
+    )  # fmt: skip
     before = pl.col("has_result") == 1
     paid = judged.filter(success.fill_null(False))
     skipped = ItemStatus.SKIPPED.value
