@@ -5,7 +5,10 @@ another holder name), an employer with enough money, and a UTF-8 pipe payroll fi
 times ``submit``, ``approve``, ``run`` and ``returns`` through the service layer (what the
 CLI calls) and prints one JSON document. Set-up time is reported apart.
 
-    python -m bench.payroll [--rows 1000000] [--chunk-rows 20000] [--workdir DIR]
+    python -m bench.payroll [--rows 1000000] [--chunk-rows 5000] [--workdir DIR]
+
+The run is the engine job ``paybatch``; without ``--chunk-rows`` its chunks hold the engine's
+chunk size times the job's chunk scale.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def timed(
     return result
 
 
-def run(rows: int, chunk_rows: int, workdir: Path) -> dict[str, Any]:
+def run(rows: int, chunk_rows: int | None, workdir: Path) -> dict[str, Any]:
     if not 1 <= rows <= ROWS_MAX:
         raise SystemExit(f"--rows must be 1..{ROWS_MAX}")
     db_path = workdir / "bench.db"
@@ -129,7 +132,7 @@ def run(rows: int, chunk_rows: int, workdir: Path) -> dict[str, Any]:
         "benchmark": "payroll",
         "backend": "sqlite",
         "rows": rows,
-        "chunk_rows": chunk_rows,
+        "chunk_rows": chunk_rows or CHUNK_ROWS_DEFAULT,
         "file_bytes": payroll.stat().st_size,
         "seconds": phases,
         "seconds_total": round(sum(phases.values()), 3),
@@ -156,7 +159,7 @@ def _fresh_store(path: Path) -> Store:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS_DEFAULT)
-    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS_DEFAULT)
+    parser.add_argument("--chunk-rows", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-payroll-"))

@@ -65,7 +65,7 @@ def cli_env(db_url: str, **extra: str) -> dict[str, str]:
         CARDBATCH_DB=db_url,
         CARDBATCH_USER=ACTOR,
         CARDBATCH_JOB_MODULES="tests.engine_jobs",
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=f"{REPO_ROOT / 'src'}{os.pathsep}{REPO_ROOT}",
     )
     env.update(extra)
     return env

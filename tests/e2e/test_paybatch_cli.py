@@ -1,5 +1,6 @@
 """Batch payment files through the real ``cardbatch`` command: maker-checker, a run killed
-with SIGKILL after its first chunk and resumed, return files, mandates."""
+with SIGKILL after its first chunk and resumed (the engine's fault point), return files,
+mandates."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from cardbatch.engine.faults import FAULT_ENV
 from cardbatch.store import open_store
 from cardbatch.store.tables import journal_entries
 from cardbatch.store.tables_paybatch import paybatch_results
@@ -53,8 +55,9 @@ def test_crash_after_first_chunk_then_resume_posts_each_row_once(
     batch_id = str(batch["batch_id"])
     cli_json(*db, "batch", "approve", batch_id, "--as", "checker")
 
+    # The engine's fault point kills the run once its first chunk has committed.
     killed = run_cli(*db, "batch", "run", batch_id, "--chunk-rows", str(CHUNK_ROWS),
-                     env={"CARDBATCH_TEST_KILL_AFTER_CHUNKS": "1"})  # fmt: skip
+                     env={FAULT_ENV: "pay:0:after_commit"})  # fmt: skip
     assert killed.returncode == -signal.SIGKILL
     store = open_store(db_url)
     try:

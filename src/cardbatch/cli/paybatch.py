@@ -7,8 +7,6 @@ refused action (unknown batch, not approved, maker-checker).
 
 from __future__ import annotations
 
-import os
-import signal
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,12 +47,8 @@ from cardbatch.paybatch import (
 from cardbatch.paybatch.demo import DemoBatch
 from cardbatch.paybatch.loans import import_schedules, set_product, show_loan
 from cardbatch.paybatch.mandates import add_mandate, import_mandates, list_mandates
-from cardbatch.paybatch.model import CHUNK_ROWS_DEFAULT, SETTINGS
+from cardbatch.paybatch.model import SETTINGS
 from cardbatch.payfiles.model import FORMATS, Kind
-
-# Test hook: after this many chunks have committed, the run kills itself with SIGKILL, so
-# tests can show that a crashed run resumes without posting any row twice.
-KILL_AFTER_CHUNKS_ENV = "CARDBATCH_TEST_KILL_AFTER_CHUNKS"
 
 payroll_app = typer.Typer(help="Payroll files (代发工资): submit.", no_args_is_help=True)
 collect_app = typer.Typer(
@@ -338,27 +332,20 @@ def batch_approve(
 def batch_run(
     ctx: typer.Context,
     batch_id: BatchIdArg,
-    chunk_rows: Annotated[int, typer.Option(help="Rows per committed chunk.")] = (
-        CHUNK_ROWS_DEFAULT
-    ),
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(help="Rows per committed chunk of a new run (default: chunk_size x 10)."),
+    ] = None,
     db: DbOpt = None,
     json_: JsonOpt = False,
     as_: AsOpt = None,
 ) -> None:
-    """Run (or resume) an approved batch: post the successful rows, record every result."""
+    """Run (or resume) an approved batch on the engine: post the successful rows, record every
+    result."""
     st = state(ctx, db, json_, as_)
-    kill_after = int(os.environ.get(KILL_AFTER_CHUNKS_ENV, "0") or 0)
-
-    def after_chunk(chunk_no: int, _rows: int) -> None:
-        if kill_after and chunk_no >= kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-
     try:
         outcome = _call(
-            st,
-            lambda store: run_batch(
-                store, batch_id, actor_for(st), chunk_rows=chunk_rows, after_chunk=after_chunk
-            ),
+            st, lambda store: run_batch(store, batch_id, actor_for(st), chunk_rows=chunk_rows)
         )
     except ValueError as exc:
         fail(str(exc))

@@ -18,6 +18,7 @@ BUILTIN_JOB_MODULES: tuple[str, ...] = (
     "cardbatch.jobs.loans_deduct",
     "cardbatch.jobs.cycle",
     "cardbatch.feedback.job",
+    "cardbatch.paybatch.run",
 )
 JOB_MODULES_ENV = "CARDBATCH_JOB_MODULES"
 

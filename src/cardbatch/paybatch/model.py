@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from cardbatch.engine.settings import CHUNK_SIZE_MAX
 from cardbatch.payfiles.checks import AMOUNT_FEN_MAX_PER_ROW
 
 
@@ -24,8 +25,8 @@ class BatchStatus(StrEnum):
 
 
 # Settings (datasette style): name -> (default, unit, help).
-CHUNK_ROWS_DEFAULT = 20_000
-CHUNK_ROWS_MAX = 200_000
+CHUNK_ROWS_DEFAULT = 5_000  # the engine's default chunk size (500) x the job's chunk scale (10)
+CHUNK_ROWS_MAX = CHUNK_SIZE_MAX
 LIST_ROWS_MAX = 1_000
 SETTINGS: dict[str, tuple[int, str, str]] = {
     "amount_fen_max_per_row": (
@@ -36,7 +37,8 @@ SETTINGS: dict[str, tuple[int, str, str]] = {
     "chunk_rows": (
         CHUNK_ROWS_DEFAULT,
         "rows",
-        "rows run and committed together (postings and results in one transaction)",
+        "rows run and committed together (postings and results in one transaction); by "
+        "default the engine's chunk_size x 10, `--chunk-rows` sets it for a new run",
     ),
 }
 

@@ -170,38 +170,29 @@ def update_batch(conn: Connection, batch_id: int, expected_status: str, **values
 # ----------------------------------------------------------------------------- running
 
 
-class ChunkRow(NamedTuple):
-    """A row to run, with what the store knows about its account (None: no such account)."""
-
-    row_no: int
-    name: str
-    account: str
-    amount_fen: int
-    pre_reason: str | None
-    holder_name: str | None
-    account_status: str | None
-    balance_fen: int | None
-    mandate_status: str | None
+def row_numbers(conn: Connection, batch_id: int) -> list[int]:
+    """The row numbers of a batch, in file order."""
+    sql = "SELECT row_no FROM paybatch_rows WHERE batch_id = ? ORDER BY row_no"
+    return [n for (n,) in raw_fetchall(conn, sql, (batch_id,))]
 
 
-def results_cursor(conn: Connection, batch_id: int) -> tuple[int, int]:
-    """(last row number with a result, last chunk number) of a batch; (0, 0) before any."""
+def results_count(conn: Connection, batch_id: int) -> int:
+    """How many rows of a batch have a result."""
     res = paybatch_results.c
-    query = select(func.coalesce(func.max(res.row_no), 0), func.coalesce(func.max(res.chunk_no), 0))
-    row = conn.execute(query.where(res.batch_id == batch_id)).one()
-    return int(row[0]), int(row[1])
+    query = select(func.count()).select_from(paybatch_results).where(res.batch_id == batch_id)
+    return int(conn.execute(query).scalar_one())
 
 
 _CHUNK_SQL = (
     "SELECT r.row_no, r.name, r.account, r.amount_fen, r.pre_reason, a.holder_name, a.status,"
-    " b.balance_fen, {mandate_status}"
+    " b.balance_fen, {mandate_status}, CASE WHEN res.row_no IS NULL THEN 0 ELSE 1 END"
     " FROM paybatch_rows r"
     " LEFT JOIN paybatch_results res ON res.batch_id = r.batch_id AND res.row_no = r.row_no"
     " LEFT JOIN deposit_accounts a ON a.account_id = r.account"
     " LEFT JOIN balances b ON b.account_id = r.account AND b.component = '{balance}'"
     " {mandate_join}"
-    " WHERE r.batch_id = ? AND r.row_no > ? AND res.row_no IS NULL"
-    " ORDER BY r.row_no LIMIT ?"
+    " WHERE r.batch_id = ? AND r.row_no BETWEEN ? AND ?"
+    " ORDER BY r.row_no"
 )
 _PAYROLL_CHUNK_SQL = _CHUNK_SQL.format(
     balance=Component.BALANCE.value, mandate_status="NULL", mandate_join=""
@@ -211,46 +202,35 @@ _COLLECTION_CHUNK_SQL = _CHUNK_SQL.format(
     mandate_status="m.status",
     mandate_join="LEFT JOIN mandates m ON m.biller_account = ? AND m.payer_account = r.account",
 )
-
-
-def next_chunk(
-    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
-) -> list[ChunkRow]:
-    """The next rows without a result after ``after_row_no``, with account, balance and (for
-    a collection from ``biller``) mandate, in one query through the driver's cursor."""
-    return [ChunkRow._make(row) for row in _chunk_rows(conn, batch_id, after_row_no, rows_max,
-                                                       biller)]  # fmt: skip
-
-
-def next_chunk_frame(
-    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
-) -> pl.DataFrame:
-    """:func:`next_chunk` as one frame with the columns of :class:`ChunkRow`."""
-    rows = _chunk_rows(conn, batch_id, after_row_no, rows_max, biller)
-    return pl.DataFrame(rows, schema=_CHUNK_FRAME_SCHEMA, orient="row")
-
-
-_CHUNK_FRAME_SCHEMA = {
+CHUNK_FRAME_SCHEMA = {
     "row_no": pl.Int64, "name": pl.String, "account": pl.String, "amount_fen": pl.Int64,
     "pre_reason": pl.String, "holder_name": pl.String, "account_status": pl.String,
-    "balance_fen": pl.Int64, "mandate_status": pl.String,
+    "balance_fen": pl.Int64, "mandate_status": pl.String, "has_result": pl.Int64,
 }  # fmt: skip
 
 
-def _chunk_rows(
-    conn: Connection, batch_id: int, after_row_no: int, rows_max: int, biller: str | None
-) -> list[tuple[Any, ...]]:
+def chunk_frame(
+    conn: Connection, batch_id: int, first_row_no: int, last_row_no: int, biller: str | None
+) -> pl.DataFrame:
+    """The rows ``first_row_no..last_row_no`` with their account, balance, (for a collection
+    from ``biller``) mandate, and whether they already have a result (``has_result`` 1), in
+    row order: one query through the driver's cursor, read into a frame."""
     if biller is None:
-        return raw_fetchall(conn, _PAYROLL_CHUNK_SQL, (batch_id, after_row_no, rows_max))
-    params = (biller, batch_id, after_row_no, rows_max)
-    return raw_fetchall(conn, _COLLECTION_CHUNK_SQL, params)
+        rows = raw_fetchall(conn, _PAYROLL_CHUNK_SQL, (batch_id, first_row_no, last_row_no))
+    else:
+        params = (biller, batch_id, first_row_no, last_row_no)
+        rows = raw_fetchall(conn, _COLLECTION_CHUNK_SQL, params)
+    return pl.DataFrame(rows, schema=CHUNK_FRAME_SCHEMA, orient="row")
 
 
-def pending_total_fen(conn: Connection, batch_id: int, after_row_no: int) -> int:
-    """The sum of the amounts of rows after ``after_row_no`` (those not yet run)."""
-    r = paybatch_rows.c
+def pending_total_fen(conn: Connection, batch_id: int) -> int:
+    """The sum of the amounts of the rows without a result (those not yet run)."""
+    r, res = paybatch_rows.c, paybatch_results.c
+    has_result = (
+        select(res.row_no).where(res.batch_id == r.batch_id, res.row_no == r.row_no).exists()
+    )
     query = select(func.coalesce(func.sum(r.amount_fen), 0)).where(
-        r.batch_id == batch_id, r.row_no > after_row_no
+        r.batch_id == batch_id, ~has_result
     )
     return int(conn.execute(query).scalar_one())
 

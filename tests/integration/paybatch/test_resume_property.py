@@ -1,6 +1,6 @@
 """Property: however the rows are chunked and wherever a run dies after a commit, running
-again finishes the batch with one result and at most one entry per row, and the employer
-pays exactly the sum of the successful rows."""
+again finishes the batch (resuming its engine run) with one result and at most one entry per
+row, and the employer pays exactly the sum of the successful rows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from cardbatch.engine.runner import ChunkProgress
 from cardbatch.paybatch import SubmitRequest, approve, run_batch, submit
 from cardbatch.services import ledger
 from cardbatch.store import open_store
@@ -52,12 +53,12 @@ def test_resume_after_any_chunk(
         approve(store, batch_id, "c")
         before = available_fen(store, world.party_account)
 
-        def die(chunk_no: int, _rows: int) -> None:
-            if chunk_no == crash_after:
+        def die(progress: ChunkProgress) -> None:
+            if progress.chunk_no + 1 == crash_after:
                 raise Crash
 
         try:
-            run_batch(store, batch_id, "op", chunk_rows=chunk_rows, after_chunk=die)
+            run_batch(store, batch_id, "op", chunk_rows=chunk_rows, on_chunk=die)
         except Crash:
             run_batch(store, batch_id, "op", chunk_rows=chunk_rows + 1)
         with store.read() as conn:
