@@ -166,15 +166,18 @@ def states(
     conn: Connection,
     account_ids: Sequence[str] | None = None,
     within: AccountRange | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """The cycle state rows (all columns of ``cycle_accounts``), optionally of one range."""
-    query = select(cycle_accounts).order_by(cycle_accounts.c.account_id)
+    """The cycle state rows, optionally of one range; all columns of ``cycle_accounts``
+    or only ``columns`` (the lists of a step need a few of them for every account)."""
+    names = list(columns) if columns is not None else [c.name for c in cycle_accounts.columns]
+    c = cycle_accounts.c
+    query = select(*(c[name] for name in names)).order_by(c.account_id)
     if account_ids is not None:
-        query = query.where(cycle_accounts.c.account_id.in_(list(account_ids)))
+        query = query.where(c.account_id.in_(list(account_ids)))
     if within is not None:
-        query = query.where(_in_range(cycle_accounts.c.account_id, within))
-    schema = {column.name: _state_type(column.name) for column in cycle_accounts.columns}
-    return read_frame(conn, query, schema)
+        query = query.where(_in_range(c.account_id, within))
+    return read_frame(conn, query, {name: _state_type(name) for name in names})
 
 
 def _state_type(name: str) -> pl.DataType:
