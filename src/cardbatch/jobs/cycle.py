@@ -123,7 +123,7 @@ def process_late_fees(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) 
     ids = items["account_id"].to_list()
     state = io.states(conn, ids)
     cache: TermsCache = {}
-    txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
+    txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     fees = [pl.DataFrame(schema={"account_id": pl.String, "fee_fen": pl.Int64})]
     for (code,), group in state.group_by(["product_code"]):
         terms = io.terms_in_force(conn, str(code), day, cache)[0]
@@ -190,7 +190,7 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
     state = io.states(conn, ids)
     card = io.cards(conn, ids)
     earlier = _attempts_since(conn, ids, state)
-    txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
+    txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     starts = state.select("account_id", pl.col("last_statement_date").alias("start"),
                           pl.lit(day).alias("end"))  # fmt: skip
     paid = io.paid_between(txns, starts, "end", "paid_fen")
@@ -469,7 +469,7 @@ def process_delinquency(conn: Connection, ctx: JobContext, chunk: Sequence[Item]
     items = frames.chunk_frame(chunk)
     ids = items["account_id"].to_list()
     state = io.states(conn, ids)
-    txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
+    txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     starts = state.select("account_id", pl.col("last_statement_date").alias("start"),
                           pl.lit(day).alias("end"))  # fmt: skip
     frame = state.join(io.paid_between(txns, starts, "end", "paid_fen"), on="account_id")

@@ -235,11 +235,31 @@ def lots(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
     return read_frame(conn, query, schema)
 
 
-def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: date) -> pl.DataFrame:
+# The entry kinds that can pay a card down (a reversal may, by its direction).
+PAYING_KINDS: tuple[str, ...] = (
+    *(k for k, v in KERNEL_KIND.items() if v in ("payment", "credit")),
+    EntryKind.REVERSAL,
+)
+
+
+def payments(conn: Connection, account_ids: Sequence[str], first: Any, last: date) -> pl.DataFrame:
+    """:func:`activity` limited to the entries that can be payments or credits (what
+    :func:`paid_between` counts); the steps that only judge payments read no more."""
+    return activity(conn, account_ids, first, last, PAYING_KINDS)
+
+
+def activity(
+    conn: Connection,
+    account_ids: Sequence[str],
+    first: Any,
+    last: date,
+    kinds: Sequence[str] = (*KERNEL_KIND, EntryKind.REVERSAL),
+) -> pl.DataFrame:
     """The accounts' ledger transactions from ``first`` to ``last`` in the kernels' terms.
 
     One row per entry and account: account_id, txn_date, seq (the entry id: the
     order of the day), kind (purchase, cash_advance, fee, payment, credit), amount_fen > 0.
+    ``kinds`` limits the entry kinds read.
     """
     je, p = journal_entries.c, postings_t.c
     amount = func.sum(p.amount_fen)
@@ -251,14 +271,14 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
             p.account_id.in_(list(account_ids)),
             je.business_date >= first,
             je.business_date <= last,
-            je.kind.in_([*KERNEL_KIND, EntryKind.REVERSAL]),
+            je.kind.in_(list(kinds)),
         )
         .group_by(p.account_id, je.business_date, je.entry_id, je.kind)
     )
     raw = read_frame(conn, query, _ACTIVITY_READ)
     instalment = pl.col("kind") == EntryKind.INSTALMENT
     reversal = pl.col("kind") == EntryKind.REVERSAL
-    kinds = pl.col("kind").replace_strict(KERNEL_KIND, default=None, return_dtype=pl.Utf8)
+    kernel_kind = pl.col("kind").replace_strict(KERNEL_KIND, default=None, return_dtype=pl.Utf8)
     return (
         raw.filter((pl.col("net_fen") != 0) | (instalment & (pl.col("credited_fen") != 0)))
         .select(
@@ -268,7 +288,7 @@ def activity(conn: Connection, account_ids: Sequence[str], first: Any, last: dat
             pl.when(reversal)
             .then(pl.when(pl.col("net_fen") < 0).then(pl.lit(REVERSAL_KIND[True]))
                   .otherwise(pl.lit(REVERSAL_KIND[False])))
-            .otherwise(kinds)
+            .otherwise(kernel_kind)
             .alias("kind"),
             pl.when(instalment).then(pl.col("credited_fen")).otherwise(pl.col("net_fen").abs())
             .alias("amount_fen"),

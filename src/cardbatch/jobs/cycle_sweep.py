@@ -117,7 +117,7 @@ def _dpd_today(conn: Connection, ids: Sequence[str], day: date) -> dict[str, int
     state = io.states(conn, ids).filter(pl.col("due_date").is_not_null())
     if state.height == 0:
         return {}
-    txns = io.activity(conn, ids, state["last_statement_date"].min(), day)
+    txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     starts = state.select("account_id", pl.col("last_statement_date").alias("start"),
                           pl.lit(day).alias("end"))  # fmt: skip
     frame = state.join(io.paid_between(txns, starts, "end", "paid_fen"), on="account_id")
