@@ -169,19 +169,6 @@ class ChunkFrames:
     postings: pl.DataFrame | None = None
 
 
-def outcome_frame(rows: Mapping[str, Any]) -> pl.DataFrame:
-    """Outcome columns (or frames/series) in :data:`OUTCOME_SCHEMA`; absent ones are null."""
-    columns = {name: rows.get(name) for name in OUTCOME_SCHEMA}
-    height = max(len(v) for v in columns.values() if v is not None)
-    return pl.DataFrame(
-        {
-            name: (pl.Series(name, [None] * height, dtype) if columns[name] is None
-                   else pl.Series(name, columns[name]).cast(dtype))
-            for name, dtype in OUTCOME_SCHEMA.items()
-        }
-    )  # fmt: skip
-
-
 ListItems = Callable[[Connection, JobContext], Sequence[Item]]
 ProcessChunk = Callable[[Connection, JobContext, Sequence[Item]], Sequence[ItemOutcome]]
 ProcessFrames = Callable[[Connection, JobContext, Sequence[Item]], ChunkFrames]

@@ -27,7 +27,7 @@ from cardbatch.engine.job import (
     ItemOutcome,
     ItemStatus,
 )
-from cardbatch.store.ledger_frames import frames_of
+from cardbatch.store.ledger_frames import SETTLED_SCHEMA, frames_of
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "item_key", "seq", "status", "reason_code", "entry_key", "entry_id", "amount_fen", "message",
@@ -116,9 +116,7 @@ def _refuse(step_name: str, bad: pl.DataFrame, problem: str) -> None:
 def results(outcomes: pl.DataFrame, settled: pl.DataFrame | None, first: int) -> pl.DataFrame:
     """The item result rows (:data:`RESULT_COLUMNS`), numbered from ``first``."""
     if settled is None:
-        settled = pl.DataFrame(
-            schema={"idempotency_key": pl.String, "entry_id": pl.Int64, "state": pl.String}
-        )
+        settled = pl.DataFrame(schema=SETTLED_SCHEMA)
     joined = outcomes.join(
         settled.rename({"idempotency_key": "entry_key"}), on="entry_key", how="left",
         maintain_order="left",

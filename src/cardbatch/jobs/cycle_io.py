@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from cardbatch.domain.cycle.dates import previous_statement_date
 from cardbatch.domain.ledger import EntryKind
@@ -360,39 +360,6 @@ def deposits(conn: Connection, deposit_ids: Sequence[str]) -> dict[str, tuple[st
         .where(d.account_id.in_(list(deposit_ids)))
     )
     return {a: (s, -int(bal or 0)) for a, s, bal in conn.execute(query)}
-
-
-def save_state(conn: Connection, account_id: str, values: dict[str, Any]) -> None:
-    conn.execute(
-        update(cycle_accounts).where(cycle_accounts.c.account_id == account_id).values(**values)
-    )
-
-
-def save_states(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Update many accounts' state in one executemany; each row has ``account_id``.
-
-    Rows are grouped by the columns they set, so each group is one statement.
-    """
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        columns = tuple(sorted(k for k in row if k != "account_id"))
-        groups.setdefault(columns, []).append(
-            {"key_account_id": row["account_id"], **{f"v_{k}": row[k] for k in columns}}
-        )
-    c = cycle_accounts.c
-    for columns, params in groups.items():
-        statement = (
-            update(cycle_accounts)
-            .where(c.account_id == bindparam("key_account_id"))
-            .values({k: bindparam(f"v_{k}") for k in columns})
-        )
-        conn.execute(statement, params)
-
-
-def replace_lots(conn: Connection, account_ids: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
-    if rows:
-        conn.execute(insert(cycle_lots), rows)
 
 
 def save_state_frame(conn: Connection, frame: pl.DataFrame) -> None:

@@ -72,15 +72,20 @@ def read_frame(
         params = tuple(values[name] for name in compiled.positiontup)
     if conn.dialect.name == "sqlite":  # dates as the Date type stores them, not the adapter's
         params = tuple(v.isoformat() if isinstance(v, date) else v for v in params)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = fetch_rows(conn, str(compiled), params)
     if conn.dialect.name != "sqlite":
         return pl.DataFrame(rows, schema=schema, orient="row")
     dates = [name for name, dtype in schema.items() if dtype == pl.Date()]
     raw = {name: (pl.String() if name in dates else dtype) for name, dtype in schema.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col(name).str.to_date("%Y-%m-%d") for name in dates)
+
+
+def fetch_rows(conn: Connection, sql: str, params: Any) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (in the driver's own parameter style) on the driver's cursor; all rows."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from cardbatch.domain.ledger import Component
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, fetch_rows
 from cardbatch.store.tables import balances, deposit_accounts, enterprises
 from cardbatch.store.tables_paybatch import mandates, paybatch_results, paybatch_rows, paybatches
 
@@ -297,14 +297,7 @@ def raw_fetchall(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tu
     """Run ``sql`` (``?`` markers) on the driver connection of ``conn``; all rows as tuples."""
     if conn.dialect.name != "sqlite":
         sql = sql.replace("?", "%s")
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return fetch_rows(conn, sql, params)
 
 
 # ----------------------------------------------------------------------------- mandates

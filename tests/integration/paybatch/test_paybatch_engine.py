@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -117,16 +118,22 @@ def test_refused_rows_are_skipped_and_the_run_shows_the_batch_counts(
     assert {f["status"] for f in report.failures} == {"skipped"}
 
 
+def crash_after(chunk_no: int) -> Callable[[ChunkProgress], None]:
+    """A chunk callback that crashes the run once chunk ``chunk_no`` has committed."""
+
+    def die(progress: ChunkProgress) -> None:
+        if progress.chunk_no == chunk_no:
+            raise Crash
+
+    return die
+
+
 def test_a_resumed_run_continues_the_same_engine_run(store: Store, tmp_path: Path) -> None:
     batch_id = approved_batch(store, tmp_path)
     before = available_fen(store, EMPLOYER)
 
-    def die(progress: ChunkProgress) -> None:
-        if progress.chunk_no == 1:
-            raise Crash
-
     with pytest.raises(Crash):
-        run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS, on_chunk=die)
+        run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS, on_chunk=crash_after(1))
     assert show(store, batch_id).status == BatchStatus.RUNNING
     resumed = run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS)
     assert (resumed.rows_skipped, resumed.rows_run) == (2 * CHUNK_ROWS, ROWS_N - 2 * CHUNK_ROWS)
@@ -143,12 +150,8 @@ def test_rows_run_by_an_abandoned_engine_run_are_not_run_again(
     batch_id = approved_batch(store, tmp_path)
     before = available_fen(store, EMPLOYER)
 
-    def die(progress: ChunkProgress) -> None:
-        if progress.chunk_no == 0:
-            raise Crash
-
     with pytest.raises(Crash):
-        run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS, on_chunk=die)
+        run_batch(store, batch_id, "operator", chunk_rows=CHUNK_ROWS, on_chunk=crash_after(0))
     with store.read() as conn:
         (first,) = list_runs(conn, 10, JOB_NAME, None, None)
     abandon_run(store, first.run_id, "operator", "test: start the batch's run afresh")
