@@ -29,6 +29,7 @@ from cardbatch.domain.identity import ric_check_char
 from cardbatch.ingest.columns import CUSTOMERS
 from cardbatch.ingest.formats import open_reader
 from cardbatch.ingest.service import import_file
+from cardbatch.ingest.settings import CHUNK_ROWS_DEFAULT, IngestSettings
 from cardbatch.ingest.validate import validate_chunk
 from cardbatch.store import open_store
 from cardbatch.store.migrate import upgrade
@@ -83,7 +84,7 @@ def validate_only(path: Path) -> dict[str, Any]:
     return {"rows": rows, **timed(rows, time.perf_counter() - wall, time.process_time() - cpu)}
 
 
-def run(backend: str, rows_n: int) -> dict[str, Any]:
+def run(backend: str, rows_n: int, chunk_rows: int = CHUNK_ROWS_DEFAULT) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "customers.csv"
         write_file(path, rows_n)
@@ -96,13 +97,15 @@ def run(backend: str, rows_n: int) -> dict[str, Any]:
             bare.dispose()
             store = open_store(url)
             wall, cpu = time.perf_counter(), time.process_time()
-            result = import_file(store, "customers", path, actor="bench")
+            settings = IngestSettings(chunk_rows=chunk_rows)
+            result = import_file(store, "customers", path, actor="bench", settings=settings)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             store.dispose()
     assert result.rows_total == rows_n == result.rows_accepted + result.rows_rejected
     return {
         "benchmark": "import_customers",
         "backend": backend,
+        "chunk_rows": chunk_rows,
         "rows": result.rows_total,
         "rows_accepted": result.rows_accepted,
         "rows_rejected": result.rows_rejected,
@@ -120,8 +123,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS_DEFAULT)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=CHUNK_ROWS_DEFAULT,
+        help="rows per chunk (the import setting chunk_rows)",
+    )
     args = parser.parse_args()
-    emit(run(args.backend, args.rows))
+    emit(run(args.backend, args.rows, args.chunk_rows))
 
 
 if __name__ == "__main__":

@@ -117,11 +117,17 @@ def text_needs(frame: pl.DataFrame, columns: list[str]) -> dict[str, tuple[bool,
     """Per column: (holds a character to map to half-width, holds a quoted formula lead)."""
     if not columns or frame.height == 0:
         return {column: (False, False) for column in columns}
-    flags = frame.select(
-        *(pl.col(c).str.contains(_HALF_WIDTH_CLASS).any().alias(f"h:{c}") for c in columns),
-        *(pl.col(c).str.contains(_UNQUOTE_RE).any().alias(f"q:{c}") for c in columns),
-    ).row(0, named=True)
-    return {c: (bool(flags[f"h:{c}"]), bool(flags[f"q:{c}"])) for c in columns}
+    either = f"{_HALF_WIDTH_CLASS}|{_UNQUOTE_RE}"  # one pass finds the usual clean columns
+    marked = frame.select(pl.col(c).str.contains(either).any() for c in columns).row(0)
+    found = [c for c, hit in zip(columns, marked, strict=True) if hit]
+    needs = {column: (False, False) for column in columns}
+    if found:
+        flags = frame.select(
+            *(pl.col(c).str.contains(_HALF_WIDTH_CLASS).any().alias(f"h:{c}") for c in found),
+            *(pl.col(c).str.contains(_UNQUOTE_RE).any().alias(f"q:{c}") for c in found),
+        ).row(0, named=True)
+        needs.update({c: (bool(flags[f"h:{c}"]), bool(flags[f"q:{c}"])) for c in found})
+    return needs
 
 
 def name_expr(column: str) -> pl.Expr:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,7 @@ from cardbatch.ingest.loaders.parties import AccountsLoader, CustomersLoader, De
 from cardbatch.ingest.loaders.transactions import TransactionsLoader
 from cardbatch.ingest.rejects import RejectsWriter
 from cardbatch.ingest.settings import IngestSettings
-from cardbatch.ingest.validate import INDEX, LINE, validate_chunk
+from cardbatch.ingest.validate import INDEX, LINE, ChunkResult, validate_chunk
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
@@ -200,14 +201,37 @@ class _Import:
         ctx = LoadContext(self.actor, utc_now(), self.business_date, present,
                           run_id=f"import:{content_sha256[:16]}")  # fmt: skip
         loader: Loader = LOADERS[self.columns.kind](conn, ctx)
-        for chunk in self.reader.chunks(self.settings.chunk_rows):
-            self._chunk(conn, chunk, loader)
-        loader.finish(conn)
+        try:
+            for chunk, checked in self._validated():
+                self._chunk(conn, chunk, checked, loader)
+            loader.finish(conn)
+        except BaseException as error:
+            loader.abort(error)
+            raise
         if self.result.rows_total == 0:
             raise WholeFileError("empty", f"{self.reader.path.name}: the file has no data rows")
 
-    def _chunk(self, conn: Connection, chunk: Chunk, loader: Loader) -> None:
-        checked = validate_chunk(chunk, self.columns, self.header)
+    def _validated(self) -> Iterator[tuple[Chunk, ChunkResult]]:
+        """The file's chunks, each read and validated one chunk ahead on a worker thread.
+
+        Reading and validating touch no store, so chunk N+1 is prepared while
+        chunk N is deduplicated and written; at most two chunks are in memory.
+        """
+        chunks = self.reader.chunks(self.settings.chunk_rows)
+
+        def step() -> tuple[Chunk, ChunkResult] | None:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return None
+            return chunk, validate_chunk(chunk, self.columns, self.header)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="import-validate") as pool:
+            ahead = pool.submit(step)
+            while (item := ahead.result()) is not None:
+                ahead = pool.submit(step)
+                yield item
+
+    def _chunk(self, conn: Connection, chunk: Chunk, checked: ChunkResult, loader: Loader) -> None:
         rejects = list(checked.rejects)
         fresh, duplicates = self._dedupe(checked.accepted)
         rejects.extend(duplicates)

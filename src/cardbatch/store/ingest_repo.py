@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from types import TracebackType
 from typing import Any
 
 import polars as pl
@@ -115,6 +116,41 @@ def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
+
+
+class CopyStream:
+    """One PostgreSQL COPY kept open across a bulk load's chunks, fed from a queue.
+
+    Each :meth:`write` hands a frame's rows (as CSV) to a writer thread and
+    returns at once, so the server stores chunk N while the caller validates
+    chunk N+1. Nothing else may run on the connection until :meth:`close`
+    (which waits for the server to take every row) or :meth:`abort` (which
+    fails the COPY, so the transaction holds none of its rows).
+    """
+
+    def __init__(self, conn: Connection, table: Table, columns: Sequence[str]) -> None:
+        from psycopg.copy import QueuedLibpqWriter
+
+        raw = conn.connection.driver_connection
+        assert raw is not None and conn.dialect.name == "postgresql"
+        self.columns = list(columns)
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+        self._stack = ExitStack()
+        cursor = self._stack.enter_context(raw.cursor())
+        self._copy = self._stack.enter_context(cursor.copy(sql, writer=QueuedLibpqWriter(cursor)))
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if frame.height:
+            data = frame.select(self.columns).write_csv(include_header=False, null_value=r"\N")
+            self._copy.write(data.encode())
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def abort(
+        self, kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        self._stack.__exit__(kind, error, trace)
 
 
 def update_rows(

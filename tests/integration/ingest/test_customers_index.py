@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from cardbatch.ingest.loaders.parties import CustomersLoader
+from cardbatch.ingest.settings import IngestSettings
 from cardbatch.store import Store
 from cardbatch.store.all_tables import metadata
 from cardbatch.store.migrate import alembic_config, upgrade
@@ -88,3 +89,40 @@ def test_failed_load_into_empty_table_keeps_the_index(
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(customers)).scalar_one() == 0
     assert [i["unique"] for i in id_number_index(store)] == [True]
+
+
+def test_failure_after_rows_were_sent_leaves_nothing_and_the_store_usable(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load into an empty table fails in its third chunk, after two were written.
+
+    On PostgreSQL the first chunks are already in the open COPY; the COPY is failed,
+    the transaction rolls back, and the same file then imports in full.
+    """
+    from cardbatch.ingest import service
+
+    calls = {"n": 0}
+    real = service.validate_chunk
+
+    def failing_third(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("reader lost the file")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    path = tmp_path / "customers.csv"
+    rows = ["C1,张三,11010519491231002X", "C2,李四,110105194912310038",
+            "C3,王五,110105194912310046", "C4,赵六,110105194912310062"]  # fmt: skip
+    path.write_text("customer_id,name,id_number\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    settings = IngestSettings(chunk_rows=1)
+    monkeypatch.setattr(service, "validate_chunk", failing_third)
+    with pytest.raises(RuntimeError, match="lost the file"):
+        run(store, "customers", path, settings=settings)
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(customers)).scalar_one() == 0
+    assert [i["unique"] for i in id_number_index(store)] == [True]
+    monkeypatch.setattr(service, "validate_chunk", real)
+    result = run(store, "customers", path, settings=settings)
+    assert (result.rows_accepted, result.rows_rejected) == (4, 0)
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(customers)).scalar_one() == 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -132,24 +133,24 @@ class DelimitedReader:
                         continue
                 elif not text:
                     return
-                parts = text.replace("\r", "").split("\n")
+                parts = pl.Series("text", [text.replace("\r", "")]).str.split("\n").explode()
                 first = line_before + 1
                 line_before += len(parts)
                 yield self._kept(first, parts)
                 if not block:
                     return
 
-    def _kept(self, first: int, parts: list[str]) -> pl.DataFrame:
+    def _kept(self, first: int, parts: pl.Series) -> pl.DataFrame:
         """The non-blank lines after the header, with their line numbers."""
-        frame = pl.DataFrame({"text": parts}, schema={"text": pl.String}).with_row_index(
-            "line", offset=first
-        )
-        blank = (
-            pl.col("text").str.replace_all(self.delimiter, "", literal=True)
-            .str.strip_chars(BLANK_CHARS) == ""
-        )  # fmt: skip
+        frame = parts.to_frame().with_row_index("line", offset=first)
+        blank = pl.col("text").str.contains(self._blank_pattern)
         kept = frame.filter(~blank & (pl.col("line") > self.header_line))
         return kept.select(pl.col("line").cast(pl.Int64), "text")
+
+    @property
+    def _blank_pattern(self) -> str:
+        """A line of nothing but delimiters and blank characters."""
+        return f"^[{re.escape(self.delimiter + BLANK_CHARS)}]*$"
 
     def _chunk(self, frame: pl.DataFrame) -> Chunk:
         width = len(self.header)

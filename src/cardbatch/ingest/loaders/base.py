@@ -51,6 +51,10 @@ class Loader(Protocol):
         """After the last chunk loaded (and before the import commits)."""
         ...
 
+    def abort(self, error: BaseException) -> None:
+        """The import failed part-way: release what the loader holds (the caller rolls back)."""
+        ...
+
 
 def changes(
     stored: dict[str, Any], row: dict[str, Any], columns: dict[str, str], present: frozenset[str]

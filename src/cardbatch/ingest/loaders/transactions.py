@@ -50,6 +50,9 @@ class TransactionsLoader:
     def finish(self, conn: Connection) -> None:
         return None
 
+    def abort(self, error: BaseException) -> None:
+        return None
+
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
         out = LoadOutcome()
         rows = list(frame.iter_rows(named=True))
