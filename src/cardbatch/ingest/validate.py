@@ -221,7 +221,8 @@ def _fast_text(column: Column, text: pl.Expr, frame: pl.DataFrame) -> Fast:
 
 
 def _fast_name(column: Column, text: pl.Expr, frame: pl.DataFrame) -> Fast:
-    return pl.lit(True), name_expr(column.name)
+    spaced = frame.get_column(column.name).str.contains(r"[ \t\r\n]").any()
+    return pl.lit(True), name_expr(column.name) if spaced else text
 
 
 def _fast_phone(column: Column, text: pl.Expr, frame: pl.DataFrame) -> Fast:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from types import TracebackType
@@ -141,8 +142,9 @@ class CopyStream:
 
     def write(self, frame: pl.DataFrame) -> None:
         if frame.height:
-            data = frame.select(self.columns).write_csv(include_header=False, null_value=r"\N")
-            self._copy.write(data.encode())
+            data = io.BytesIO()  # bytes straight from Polars: no str to encode again
+            frame.select(self.columns).write_csv(data, include_header=False, null_value=r"\N")
+            self._copy.write(data.getbuffer())
 
     def close(self) -> None:
         self._stack.close()
