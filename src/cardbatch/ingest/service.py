@@ -10,9 +10,9 @@ is published only after it commits, so a failed import leaves nothing behind.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -202,8 +202,9 @@ class _Import:
                           run_id=f"import:{content_sha256[:16]}")  # fmt: skip
         loader: Loader = LOADERS[self.columns.kind](conn, ctx)
         try:
-            for chunk, checked in self._validated():
-                self._chunk(conn, chunk, checked, loader)
+            with closing(self._validated()) as chunks:  # closed at once if a chunk fails
+                for chunk, checked in chunks:
+                    self._chunk(conn, chunk, checked, loader)
             loader.finish(conn)
         except BaseException as error:
             loader.abort(error)
@@ -211,7 +212,7 @@ class _Import:
         if self.result.rows_total == 0:
             raise WholeFileError("empty", f"{self.reader.path.name}: the file has no data rows")
 
-    def _validated(self) -> Iterator[tuple[Chunk, ChunkResult]]:
+    def _validated(self) -> Generator[tuple[Chunk, ChunkResult], None, None]:
         """The file's chunks, each read and validated one chunk ahead on a worker thread.
 
         Reading and validating touch no store, so chunk N+1 is prepared while
