@@ -48,6 +48,13 @@ def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> 
     if frame.height == 0:
         return
     columns = [c for c in frame.columns if c != key]
+    if (
+        conn.dialect.name == "postgresql"
+        and frame.height >= PG_COPY_MIN_ROWS
+        and frame.get_column(key).is_unique().all()
+    ):
+        _update_from_staging(conn, table, key, columns, frame)
+        return
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     assignments = ", ".join(f"{c} = {mark}" for c in columns)
@@ -55,6 +62,29 @@ def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> 
     if sqlite:
         rows = rows.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
     conn.exec_driver_sql(f"UPDATE {table} SET {assignments} WHERE {key} = {mark}", rows.rows())
+
+
+def _update_from_staging(
+    conn: Connection, table: str, key: str, columns: list[str], frame: pl.DataFrame
+) -> None:
+    """PostgreSQL: COPY the new values into a temporary table, then one UPDATE ... FROM.
+
+    One statement instead of one per row. The staging table takes the target's
+    column types and is dropped at once (a failed statement rolls its creation back).
+    """
+    staging = f"_stage_{table}"
+    names = [key, *columns]
+    listed = ", ".join(names)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+        f"SELECT {listed} FROM {table} WITH NO DATA"
+    )
+    bulk_insert(conn, staging, names, frame.select(names))
+    assignments = ", ".join(f"{c} = s.{c}" for c in columns)
+    conn.exec_driver_sql(
+        f"UPDATE {table} AS t SET {assignments} FROM {staging} AS s WHERE t.{key} = s.{key}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
 
 
 def read_frame(
