@@ -185,12 +185,12 @@ class Connection:
 
 
 async def load(port: int, token: str, ids: list[str], clients: int, requests: int,
-               warmup: int, seed: int, server_pid: int) -> dict[str, Any]:  # fmt: skip
+               warmup: int, seed: int, server_pid: int,
+               names: list[str]) -> dict[str, Any]:  # fmt: skip
     """``clients`` closed-loop clients, one keep-alive connection each, share the plan."""
     rng = random.Random(seed)
-    names = list(ENDPOINTS)
     plan = [(rng.choice(names), rng.choice(ids)) for _ in range(warmup + requests)]
-    latencies: dict[str, list[float]] = {name: [] for name in ENDPOINTS}
+    latencies: dict[str, list[float]] = {name: [] for name in names}
     errors: dict[str, int] = {}
     connections = [Connection("127.0.0.1", port, token) for _ in range(clients)]
 
@@ -215,16 +215,19 @@ async def load(port: int, token: str, ids: list[str], clients: int, requests: in
 
     await run(plan[:warmup], record=False)
     started, cpu_started = time.perf_counter(), time.process_time()
-    server_cpu_started = cpu_seconds(server_pid)
+    server_cpu_started = cpu_by_process(server_pid)
     await run(plan[warmup:], record=True)
     elapsed_s = time.perf_counter() - started
     client_cpu_s = time.process_time() - cpu_started
-    server_cpu_s = cpu_seconds(server_pid) - server_cpu_started
+    server_cpu = {pid: s - server_cpu_started.get(pid, 0.0)
+                  for pid, s in cpu_by_process(server_pid).items()}  # fmt: skip
+    server_cpu_s = sum(server_cpu.values())
     for connection in connections:
         connection.close()
     return {"elapsed_s": round(elapsed_s, 2), "requests": requests,
             "requests_per_s": round(requests / elapsed_s, 1), "errors": errors,
             "server_cpu_ms_per_request": round(server_cpu_s * 1000 / requests, 3),
+            "server_cpu_s_by_process": [round(s, 2) for s in server_cpu.values()],
             "client_cpu_ms_per_request": round(client_cpu_s * 1000 / requests, 3),
             "latency_ms": {name: summarise(v) for name, v in latencies.items()}}  # fmt: skip
 
@@ -237,18 +240,24 @@ def summarise(values: list[float]) -> dict[str, float]:
             "p99": round(cuts[98], 2), "max": round(max(values), 2)}  # fmt: skip
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its live children (Linux /proc), else 0.0."""
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of a process and each of its live descendants (Linux /proc).
+
+    Per process, so that a skew between server workers (each keeps the keep-alive
+    connections it accepted) shows; empty where /proc is not there.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return {}
+    found = {pid: (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")}
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         children = []
-    return own + sum(cpu_seconds(int(child)) for child in children)
+    for child in children:
+        found.update(cpu_by_process(int(child)))
+    return found
 
 
 def main() -> None:
@@ -262,12 +271,19 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=2, help="demo nights when building")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument(
+        "--endpoints", default=",".join(ENDPOINTS),
+        help=f"comma-separated, from {', '.join(ENDPOINTS)} (default: all, in equal shares)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=int, default=1_000, help="unrecorded requests first")
     parser.add_argument("--db", type=Path, help="SQLite file to reuse or build (default: temp)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--portfolio-seed", type=int, default=1, help="seed of the cycle portfolio")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     args = parser.parse_args()
+    names = [name for name in args.endpoints.split(",") if name]
+    if not names or set(names) - set(ENDPOINTS):
+        parser.error(f"--endpoints: choose from {', '.join(ENDPOINTS)}")
     if args.portfolio == "cycle" and args.db is None:
         path, build_s = build_cycle_database(args.accounts, args.portfolio_seed)
     else:
@@ -281,7 +297,7 @@ def main() -> None:
     ids = account_ids(args.portfolio, args.accounts)
     try:
         result = asyncio.run(load(port, token, ids, args.clients, args.requests, args.warmup,
-                                  args.seed, server.pid))  # fmt: skip
+                                  args.seed, server.pid, names))  # fmt: skip
         result["load_average_1m"] = os.getloadavg()[0]
     finally:
         server.terminate()
