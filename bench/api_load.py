@@ -1,14 +1,24 @@
 """Load on the console API: account detail, transaction details and statements at N clients.
 
-Builds (or reuses) a demo database of ``--accounts`` customers, adds a reader,
-starts ``cardbatch serve`` on a free loopback port, then ``--clients``
-concurrent clients send ``--requests`` requests in total to random accounts,
-spread over the three endpoints. Prints one JSON document: latency p50, p90,
-p99 and max per endpoint (ms), throughput, errors, the server's CPU time per
-request and the machine's load average. Client and server share this machine,
-so latencies include the client's own cost and anything else running.
+Builds (or reuses) a database of ``--accounts`` card accounts, adds a reader, starts
+``cardbatch serve`` on a free loopback port, then ``--clients`` closed-loop clients, each
+on its own keep-alive HTTP/1.1 connection, send ``--requests`` requests in total (after
+``--warmup`` unrecorded ones) to random accounts, spread evenly over ``--endpoints``.
+
+``--portfolio demo`` (the default, for small sizes) runs the full demo bank;
+``--portfolio cycle`` takes the cycle benchmark's portfolio (``bench.cycle``) after one
+card-cycle night, so that every account has a statement and the period's transactions,
+built once per size and seed and cached under ``out/bench/cache`` (1,000,000 accounts:
+about 11 minutes and 5.4 GB the first time).
+
+Prints one JSON document: latency p50, p90, p99 and max per endpoint (ms), requests/s,
+errors, the server's and this client's CPU time per request, and the machine's load
+average. The client is a minimal stream client (a GET written, the Content-Length body
+read) so that its own CPU stays small next to the server's; both share this machine, so
+latencies include anything else running on it.
 
     python -m bench.api_load --accounts 100000 --clients 50 --requests 20000
+    python -m bench.api_load --portfolio cycle --accounts 1000000 --clients 50 --workers 2
 """
 
 from __future__ import annotations
