@@ -226,12 +226,15 @@ async def load(port: int, token: str, ids: list[str], clients: int, requests: in
     await run(plan[:warmup], record=False)
     started, cpu_started = time.perf_counter(), time.process_time()
     server_cpu_started = cpu_by_process(server_pid)
+    machine_started = machine_ticks()
     await run(plan[warmup:], record=True)
     elapsed_s = time.perf_counter() - started
     client_cpu_s = time.process_time() - cpu_started
     server_cpu = {pid: s - server_cpu_started.get(pid, 0.0)
                   for pid, s in cpu_by_process(server_pid).items()}  # fmt: skip
     server_cpu_s = sum(server_cpu.values())
+    ended = machine_ticks()
+    machine = [b - a for a, b in zip(machine_started, ended, strict=True)] if ended else []
     for connection in connections:
         connection.close()
     return {"elapsed_s": round(elapsed_s, 2), "requests": requests,
@@ -239,7 +242,8 @@ async def load(port: int, token: str, ids: list[str], clients: int, requests: in
             "server_cpu_ms_per_request": round(server_cpu_s * 1000 / requests, 3),
             "server_cpu_s_by_process": [round(s, 2) for s in server_cpu.values()],
             "client_cpu_ms_per_request": round(client_cpu_s * 1000 / requests, 3),
-            "latency_ms": {name: summarise(v) for name, v in latencies.items()}}  # fmt: skip
+            "latency_ms": {name: summarise(v) for name, v in latencies.items()},
+            **machine_shares(machine, server_cpu_s + client_cpu_s)}  # fmt: skip
 
 
 def summarise(values: list[float]) -> dict[str, float]:
@@ -248,6 +252,26 @@ def summarise(values: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(values, n=100, method="inclusive")
     return {"n": len(values), "p50": round(cuts[49], 2), "p90": round(cuts[89], 2),
             "p99": round(cuts[98], 2), "max": round(max(values), 2)}  # fmt: skip
+
+
+def machine_ticks() -> list[int]:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, irq, softirq, steal)."""
+    try:
+        return [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except OSError:
+        return []
+
+
+def machine_shares(ticks: list[int], ours_s: float) -> dict[str, float]:
+    """Over the run: the share of the machine's CPU that was busy, that the server and
+    client used, and that the hypervisor took (steal), in percent; {} without /proc."""
+    if len(ticks) < 8 or not sum(ticks):
+        return {}
+    total, idle = sum(ticks), ticks[3] + ticks[4]
+    ours = ours_s * os.sysconf("SC_CLK_TCK")
+    return {"machine_busy_pct": round(100 * (total - idle - ticks[7]) / total, 1),
+            "this_benchmark_pct": round(100 * ours / total, 1),
+            "steal_pct": round(100 * ticks[7] / total, 1)}  # fmt: skip
 
 
 def cpu_by_process(pid: int) -> dict[int, float]:
