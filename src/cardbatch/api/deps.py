@@ -107,10 +107,19 @@ async def current_user(
     return user
 
 
-def require(action: Action) -> Callable[[User], Coroutine[Any, Any, User]]:
+def require(
+    action: Action,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Coroutine[Any, Any, User]]:
     """A dependency that lets the request through only for roles allowed ``action``."""
 
-    async def check(user: Annotated[User, Depends(current_user)]) -> User:
+    # The user is looked up here rather than through a ``Depends(current_user)`` node: one
+    # dependency fewer for FastAPI to solve on every request (a tenth of an account answer's
+    # CPU); the bearer scheme stays a dependency, so OpenAPI still shows it.
+    async def check(
+        request: Request,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> User:
+        user = await current_user(request, store_of(request), creds)
         if not allowed(user.role, action):
             raise HTTPException(403, f"role {user.role.value} may not {action.value}")
         return user

@@ -18,10 +18,15 @@ _AFTER = r"(?![0-9A-Za-z]|\.\d)"
 _RIC_RE = re.compile(_BEFORE + r"\d{17}[0-9Xx]" + _AFTER)
 _CARD_RE = re.compile(_BEFORE + r"\d{16,19}" + _AFTER)
 _PHONE_RE = re.compile(_BEFORE + r"(?:\+?86)?1[3-9]\d{9}" + _AFTER)
+# Every pattern above needs at least 11 digits in a row; most texts (every log line of an
+# API request) have none, and one search for that is cheaper than the three substitutions.
+_ELEVEN_DIGITS_RE = re.compile(r"\d{11}")
 
 
 def redact_text(text: str) -> str:
     """The text with resident IDs, card/account numbers and mobile numbers masked."""
+    if _ELEVEN_DIGITS_RE.search(text) is None:
+        return text
     text = _RIC_RE.sub(lambda m: mask_ric(m.group(0)), text)
     text = _CARD_RE.sub(lambda m: mask_card(m.group(0)), text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)

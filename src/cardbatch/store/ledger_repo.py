@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -197,12 +197,16 @@ def _pg_apply_balance_deltas(conn: Connection, deltas: dict[tuple[str, str], int
 # ----------------------------------------------------------------------------- reading
 
 
+# Built once: the console's account answers read it on every request (only the id is bound).
+_ACCOUNT_BALANCES = select(balances.c.component, balances.c.balance_fen).where(
+    balances.c.account_id == bindparam("account_id")
+)
+
+
 def account_balances(conn: Connection, account_id: str) -> dict[str, int]:
     """The balance of each component of one ledger account (debit-positive)."""
-    query = select(balances.c.component, balances.c.balance_fen).where(
-        balances.c.account_id == account_id
-    )
-    return {component: amount for component, amount in conn.execute(query)}
+    params = {"account_id": account_id}
+    return {component: amount for component, amount in conn.execute(_ACCOUNT_BALANCES, params)}
 
 
 @dataclass
