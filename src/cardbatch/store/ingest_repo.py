@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from types import TracebackType
 from typing import Any
 
 import polars as pl
@@ -97,10 +96,8 @@ def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         assert raw is not None
-        data = frame.write_csv(include_header=False, null_value=r"\N")
-        sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
-        with raw.cursor() as cur, cur.copy(sql) as copy:
-            copy.write(data.encode())
+        with raw.cursor() as cur, cur.copy(_copy_sql(table, frame.columns)) as copy:
+            copy.write(_csv_bytes(frame))
         return
     temporal = [
         pl.col(name).dt.to_string("%Y-%m-%d" if dtype == pl.Date else "%Y-%m-%d %H:%M:%S%.6f%:z")
@@ -119,6 +116,18 @@ def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         cursor.close()
 
 
+def _copy_sql(table: Table, columns: Sequence[str]) -> str:
+    """COPY of CSV rows in which ``\\N`` (unquoted) is NULL, as :func:`_csv_bytes` writes them."""
+    return f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+
+
+def _csv_bytes(frame: pl.DataFrame) -> memoryview:
+    """The frame's rows as CSV bytes straight from Polars (no str to encode again)."""
+    data = io.BytesIO()
+    frame.write_csv(data, include_header=False, null_value=r"\N")
+    return data.getbuffer()
+
+
 class CopyStream:
     """One PostgreSQL COPY kept open across a bulk load's chunks, fed from a queue.
 
@@ -135,24 +144,20 @@ class CopyStream:
         raw = conn.connection.driver_connection
         assert raw is not None and conn.dialect.name == "postgresql"
         self.columns = list(columns)
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT csv, NULL '\\N')"
+        sql = _copy_sql(table, self.columns)
         self._stack = ExitStack()
         cursor = self._stack.enter_context(raw.cursor())
         self._copy = self._stack.enter_context(cursor.copy(sql, writer=QueuedLibpqWriter(cursor)))
 
     def write(self, frame: pl.DataFrame) -> None:
         if frame.height:
-            data = io.BytesIO()  # bytes straight from Polars: no str to encode again
-            frame.select(self.columns).write_csv(data, include_header=False, null_value=r"\N")
-            self._copy.write(data.getbuffer())
+            self._copy.write(_csv_bytes(frame.select(self.columns)))
 
     def close(self) -> None:
         self._stack.close()
 
-    def abort(
-        self, kind: type[BaseException], error: BaseException, trace: TracebackType | None
-    ) -> None:
-        self._stack.__exit__(kind, error, trace)
+    def abort(self, error: BaseException) -> None:
+        self._stack.__exit__(type(error), error, error.__traceback__)
 
 
 def update_rows(

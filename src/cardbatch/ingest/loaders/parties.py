@@ -88,7 +88,7 @@ class CustomersLoader:
 
     def abort(self, error: BaseException) -> None:
         if self.stream is not None:
-            self.stream.abort(type(error), error, error.__traceback__)
+            self.stream.abort(error)
             self.stream = None
 
     def load(self, conn: Connection, frame: pl.DataFrame) -> LoadOutcome:
