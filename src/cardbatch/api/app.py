@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cardbatch import __version__
 from cardbatch.api import errors
 from cardbatch.api.deps import TokenCache
+from cardbatch.api.hot_reads import HotReads
 from cardbatch.api.metrics import CONTENT_TYPE, ConsoleMetrics
 from cardbatch.api.routers import ROUTERS
 from cardbatch.api.settings import ConsoleSettings
@@ -56,6 +57,7 @@ def create_app(settings: ConsoleSettings, store: Store | None = None) -> FastAPI
     app.include_router(batch_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_STATIC_DIR), name="static")
     app.add_api_route("/metrics", _metrics, include_in_schema=False)
+    app.add_middleware(HotReads)  # inside ObserveMiddleware: logged and counted
     app.add_middleware(ObserveMiddleware)
     return app
 
