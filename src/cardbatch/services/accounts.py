@@ -18,8 +18,8 @@ from cardbatch.services import ledger
 from cardbatch.services.ledger import AccountHistory, UnknownAccount
 from cardbatch.store import Store
 from cardbatch.store.accounts_read import (
+    card_holder_balances,
     card_page,
-    card_with_holder,
     deposit_with_holder,
     statement_lines,
     statement_rows,
@@ -61,18 +61,18 @@ def summary(store: Store, account_id: str, *, unmasked: bool = False) -> Account
     """One card or deposit account with its holder and its balances."""
     _check_id(account_id)
     with store.read() as conn:
-        card = card_with_holder(conn, account_id)
+        card, raw = card_holder_balances(conn, account_id)
         deposit = None if card is not None else deposit_with_holder(conn, account_id)
-        raw = account_balances(conn, account_id)
+        if deposit is not None:
+            raw = dict(sorted(account_balances(conn, account_id).items()))
     if card is not None:
         view = AccountSummary(card.account_id, "card", card.name, card.id_number, card.phone,
                               card.city, card.card_number, card.product_code,
                               card.credit_limit_fen, card.statement_day,
                               card.repayment_account_id, card.autopay_mode, card.status,
-                              card.opened_on, dict(sorted(raw.items())), sum(raw.values()),
-                              masked=False)  # fmt: skip
+                              card.opened_on, raw, sum(raw.values()), masked=False)  # fmt: skip
     elif deposit is not None:
-        owed = {c: -v for c, v in sorted(raw.items())}  # a deposit is what the bank owes
+        owed = {c: -v for c, v in raw.items()}  # a deposit is what the bank owes
         view = AccountSummary(deposit.account_id, "deposit", deposit.holder_name,
                               deposit.id_number, deposit.phone, deposit.city, None, None, None,
                               None, None, None, deposit.status, deposit.opened_on, owed,

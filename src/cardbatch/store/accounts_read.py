@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select
 
 from cardbatch.store.tables import (
+    balances,
     card_accounts,
     customers,
     deposit_accounts,
@@ -37,6 +38,22 @@ _DEPOSIT_WITH_HOLDER = (
     .join_from(deposit_accounts, customers, _da.customer_id == _cu.customer_id, isouter=True)
     .where(_da.account_id == bindparam("account_id"))
 )  # fmt: skip
+
+
+_b = balances.c
+_CARD_HOLDER_BALANCES = _CARD_WITH_HOLDER.add_columns(_b.component, _b.balance_fen).outerjoin(
+    balances, _b.account_id == _ca.account_id
+)
+
+
+def card_holder_balances(conn: Connection, account_id: str) -> tuple[Any, dict[str, int]]:
+    """The card account joined with its holder, and its balance by component (in component
+    order), in one query: the console's account answer. (None, {}) when there is no such card."""
+    rows = conn.execute(_CARD_HOLDER_BALANCES, {"account_id": account_id}).all()
+    if not rows:
+        return None, {}
+    found = {row.component: row.balance_fen for row in rows if row.component is not None}
+    return rows[0], dict(sorted(found.items()))
 
 
 def card_with_holder(conn: Connection, account_id: str) -> Any:
