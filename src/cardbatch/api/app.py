@@ -127,5 +127,5 @@ def _account(scope: Scope, status: int, seconds: float, request_id: str) -> None
         "%s %s %s", scope["method"], scope["path"], status,
         extra={"request_id": request_id, "route": template, "status": status,
                "duration_ms": round(seconds * 1000, 2),
-               "user": scope.get("state", {}).get("user")},
+               "user": scope.get("state", {}).get("user"), "pid": os.getpid()},
     )  # fmt: skip

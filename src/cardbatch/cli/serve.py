@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -38,6 +37,9 @@ def serve_cmd(
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         return
     app.state.store.dispose()
-    os.environ["CARDBATCH_DB"] = settings.db_url  # each worker builds its app from the environment
-    uvicorn.run("cardbatch.api.app:app_from_env", factory=True, workers=workers, host=host,
-                port=port, log_config=None, access_log=False)  # fmt: skip
+    from cardbatch.api.serving import Workers
+
+    try:
+        Workers(host, port, workers, settings.db_url).run()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}") from None
