@@ -63,3 +63,22 @@ def test_url_helpers() -> None:
 def test_the_schema_head_constant_is_the_newest_migration() -> None:
     """Commands compare the database with SCHEMA_HEAD; it must name Alembic's single head."""
     assert head_revision() == SCHEMA_HEAD
+
+
+def test_a_sqlite_read_sees_one_snapshot_and_keeps_the_engine_free_of_events(
+    sqlite_url: str,
+) -> None:
+    store = open_store(sqlite_url, require_schema=False)
+    try:
+        upgrade(store)
+        count = "SELECT COUNT(*) FROM alembic_version"
+        with store.read() as conn:
+            before = conn.exec_driver_sql(count).scalar_one()
+            with store.write() as other:
+                other.exec_driver_sql("INSERT INTO alembic_version VALUES ('snapshot')")
+            assert conn.exec_driver_sql(count).scalar_one() == before  # still the snapshot
+        with store.read() as conn:
+            assert conn.exec_driver_sql(count).scalar_one() == before + 1
+        assert not store.engine._has_events  # no per-statement event dispatch on reads
+    finally:
+        store.dispose()
