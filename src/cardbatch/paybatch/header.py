@@ -12,6 +12,7 @@ from typing import Any
 from cardbatch.payfiles.model import BatchFile, BatchRow
 
 RAW_FIELD_SEPARATOR = "|"  # pipe fields were split on it, so none contains it
+_STORED_FIELDS = 11  # line_no .. unit_no: stored as they are, in the row's own order
 
 
 def header_json(batch: BatchFile) -> str:
@@ -39,23 +40,7 @@ def batch_from_header(text: str, rows: Sequence[BatchRow]) -> BatchFile:
 def row_tuple(batch_id: int, row_no: int, row: BatchRow, pre_reason: str | None) -> tuple[Any, ...]:
     """A row in the store's column order (``paybatch_repo.ROW_COLUMNS``)."""
     raw = RAW_FIELD_SEPARATOR.join(row.fields) if row.fields else None
-    return (
-        batch_id,
-        row_no,
-        row.line_no,
-        row.seq,
-        row.name,
-        row.account,
-        row.amount_fen,
-        row.memo,
-        row.end_to_end_id,
-        row.mandate_id,
-        row.mandate_signed_on,
-        row.group_id,
-        row.unit_no,
-        raw,
-        pre_reason,
-    )
+    return (batch_id, row_no, *row[:_STORED_FIELDS], raw, pre_reason)
 
 
 def row_from_store(values: Sequence[Any]) -> BatchRow:

@@ -40,16 +40,39 @@ MANDATE_ACTIVE = "active"
 def pre_reasons(rows: Sequence[BatchRow], amount_fen_max: int) -> list[str | None]:
     """Per row, the key of the pure pre-check that fails it (amount first, then a later
     duplicate of an earlier row), or None: :func:`cardbatch.payfiles.pre_check_rows` as
-    reason keys, without building a result per row."""
-    repeated = duplicates(rows)
-    keys: list[str | None] = []
-    for index, row in enumerate(rows):
-        if 0 < row.amount_fen <= amount_fen_max and index not in repeated:
-            keys.append(None)
-            continue
-        reason = check_amount(row, amount_fen_max) or DUPLICATE
-        keys.append(reason.key)
+    reason keys, without building a result per row.
+
+    Column-wise: only rows whose account, amount and memo occur more than once can be
+    duplicates, and only those go through :func:`duplicates` (which compares their names);
+    only rows that fail a check are looked at one by one."""
+    keys: list[str | None] = [None] * len(rows)
+    if not rows:
+        return keys
+    frame = pl.DataFrame(
+        {
+            "account": [row.account for row in rows],
+            "amount_fen": [row.amount_fen for row in rows],
+            "memo": [row.memo for row in rows],
+        },
+        schema={"account": pl.String, "amount_fen": pl.Int64, "memo": pl.String},
+    ).with_row_index("_index")
+    repeated = _repeated_indexes(rows, frame)
+    amount = pl.col("amount_fen")
+    failing = frame.filter(
+        (amount <= 0) | (amount > amount_fen_max) | pl.col("_index").is_in(repeated)
+    )["_index"]
+    for index in failing.to_list():
+        keys[index] = (check_amount(rows[index], amount_fen_max) or DUPLICATE).key
     return keys
+
+
+def _repeated_indexes(rows: Sequence[BatchRow], frame: pl.DataFrame) -> list[int]:
+    """Indexes of the rows :func:`duplicates` finds repeated, looking only at rows whose
+    (account, amount, memo) is shared with another row (all of them, in file order)."""
+    shared = frame.filter(pl.struct("account", "amount_fen", "memo").is_duplicated())
+    candidates: list[int] = shared["_index"].to_list()
+    repeated = duplicates([rows[index] for index in candidates])
+    return [candidates[position] for position in repeated]
 
 
 def row_reason(

@@ -33,6 +33,7 @@ from cardbatch.paybatch.rules import pre_reasons
 from cardbatch.payfiles import CheckContext, FileError, check_file, parse_batch_file
 from cardbatch.payfiles.files import FormatChoice
 from cardbatch.payfiles.model import BatchFile, Kind
+from cardbatch.payfiles.textio import gc_paused
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
@@ -211,11 +212,12 @@ def _insert_batch(
 
 def _insert_rows(conn: Connection, batch_id: int, batch: BatchFile, pre: list[str | None]) -> None:
     rows = batch.rows
-    for start in range(0, len(rows), ROWS_INSERT_CHUNK):
-        stop = min(start + ROWS_INSERT_CHUNK, len(rows))
-        repo.insert_rows(
-            conn, [row_tuple(batch_id, i + 1, rows[i], pre[i]) for i in range(start, stop)]
-        )
+    with gc_paused():  # many acyclic tuples: no collector passes over them
+        for start in range(0, len(rows), ROWS_INSERT_CHUNK):
+            stop = min(start + ROWS_INSERT_CHUNK, len(rows))
+            repo.insert_rows(
+                conn, [row_tuple(batch_id, i + 1, rows[i], pre[i]) for i in range(start, stop)]
+            )
 
 
 def _reject_unparsed(

@@ -51,6 +51,36 @@ def test_pre_reasons_agree_with_the_payfiles_pre_checks(rows: list[BatchRow]) ->
     assert expected == [reason_by_key(key).reason_cn if key else None for key in got]
 
 
+many_rows_strategy = st.lists(
+    st.builds(
+        BatchRow,
+        line_no=st.integers(1, 10_000),
+        seq=st.just("01"),
+        name=st.sampled_from(["张三", "张　三", "李四"]),
+        account=st.sampled_from([f"A{n}" for n in range(60)]),
+        amount_fen=st.sampled_from([-5, 0, 100, 200, LIMIT_FEN, LIMIT_FEN + 1]),
+        memo=st.sampled_from(["", "工资"]),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=100)
+@given(many_rows_strategy)
+def test_pre_reasons_with_mostly_unique_rows_agree_with_the_pre_checks(
+    rows: list[BatchRow],
+) -> None:
+    """The column-wise search for duplicates (only rows sharing account, amount and memo are
+    compared by name) finds what the row-by-row pre-checks find."""
+    expected = [r.reason_cn if r else None for r in pre_check_rows(batch_of(rows), LIMIT_FEN)]
+    got = pre_reasons(rows, LIMIT_FEN)
+    assert expected == [reason_by_key(key).reason_cn if key else None for key in got]
+
+
+def test_pre_reasons_of_no_rows_is_empty() -> None:
+    assert pre_reasons([], LIMIT_FEN) == []
+
+
 def test_full_width_name_and_spaces_match_the_holder() -> None:
     ok = row_reason("payroll", "李　四", 100, None, "李四", "active", 0, None)
     assert ok.key == "success"
