@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from cardbatch.store import Store
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, update_rows
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, key_in, read_frame, update_rows
 from cardbatch.store.tables import customers
 
 NOW = datetime(2026, 3, 5, 22, 0, tzinfo=UTC)
@@ -99,3 +99,23 @@ def test_a_failed_update_leaves_nothing_and_the_store_usable(store: Store) -> No
     with store.write() as conn:
         update_rows(conn, customers.name, "customer_id", frame)
     assert _stored(store) == _expected(count, frame)
+
+
+@pytest.mark.parametrize("picked", [0, 1, 3_000])
+def test_key_in_finds_the_same_rows_as_in_with_one_parameter_on_postgresql(
+    store: Store, picked: int
+) -> None:
+    count = 2_000
+    _seed(store, count)
+    keys = [f"C{n:05d}" for n in range(1, 2 * picked, 2)][:picked]  # odd ids, some past the end
+    expected = sorted(key for key in keys if int(key[1:]) < count)
+    c = customers.c
+    with store.read() as conn:
+        query = select(c.customer_id).where(key_in(conn, c.customer_id, keys))
+        found = sorted(conn.execute(query).scalars())
+        framed = read_frame(conn, query.order_by(c.customer_id), {"customer_id": pl.String()})
+        compiled = query.compile(dialect=conn.dialect)
+    assert found == expected
+    assert framed["customer_id"].to_list() == expected
+    if store.dialect == "postgresql":
+        assert "ANY" in str(compiled) and len(compiled.params) == 1

@@ -64,7 +64,7 @@ from cardbatch.jobs.cycle_kernels import (
 from cardbatch.jobs.cycle_sweep import list_sweeps, process_sweeps, sweeping_products
 from cardbatch.money import format_fen
 from cardbatch.rules.model import DelinquencySection
-from cardbatch.store.frame_io import bulk_insert
+from cardbatch.store.frame_io import bulk_insert, key_in
 from cardbatch.store.ledger_frames import frames_of
 from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import (
@@ -288,7 +288,7 @@ def _attempts_since(conn: Connection, ids: Sequence[str], state: pl.DataFrame) -
     a = autopay_attempts.c
     query = (
         select(a.account_id, a.statement_date, a.status, a.reason_code)
-        .where(a.account_id.in_(list(ids)))
+        .where(key_in(conn, a.account_id, ids))
         .order_by(a.attempt_date)
     )
     last = dict(zip(state["account_id"].to_list(), state["last_statement_date"].to_list(),
@@ -562,7 +562,7 @@ def _statuses_set_by_cycle(conn: Connection, ids: Sequence[str]) -> dict[str, st
     a = status_actions.c
     query = (
         select(a.account_id, a.to_status)
-        .where(a.account_id.in_(list(ids)))
+        .where(key_in(conn, a.account_id, ids))
         .order_by(a.business_date)
     )
     return {account_id: status for account_id, status in conn.execute(query)}
@@ -592,7 +592,7 @@ def _record_delinquency(conn: Connection, ctx: JobContext, rows: pl.DataFrame) -
         h = delinquency_history.c
         recorded = list(conn.execute(
             select(h.account_id).where(
-                h.account_id.in_(changed["account_id"].to_list()),
+                key_in(conn, h.account_id, changed["account_id"].to_list()),
                 h.business_date == ctx.business_date,
             )
         ).scalars())  # fmt: skip

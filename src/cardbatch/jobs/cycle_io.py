@@ -20,7 +20,7 @@ from cardbatch.domain.product import ProductTerms
 from cardbatch.engine.job import StepInputError
 from cardbatch.rules.model import DelinquencySection, RuleSet
 from cardbatch.rules.versions import version_in_force
-from cardbatch.store.frame_io import bulk_insert, read_frame, update_rows
+from cardbatch.store.frame_io import bulk_insert, key_in, read_frame, update_rows
 from cardbatch.store.tables import balances, card_accounts, deposit_accounts, journal_entries
 from cardbatch.store.tables import postings as postings_t
 from cardbatch.store.tables_cycle import CARD_COMPONENT_NAMES, cycle_accounts, cycle_lots
@@ -146,7 +146,7 @@ def cards(
         c.opened_on,
     ).order_by(c.account_id)
     if account_ids is not None:
-        query = query.where(c.account_id.in_(list(account_ids)))
+        query = query.where(key_in(conn, c.account_id, account_ids))
     if within is not None:
         query = query.where(_in_range(c.account_id, within))
     schema = {
@@ -174,7 +174,7 @@ def states(
     c = cycle_accounts.c
     query = select(*(c[name] for name in names)).order_by(c.account_id)
     if account_ids is not None:
-        query = query.where(c.account_id.in_(list(account_ids)))
+        query = query.where(key_in(conn, c.account_id, account_ids))
     if within is not None:
         query = query.where(_in_range(c.account_id, within))
     return read_frame(conn, query, {name: _state_type(name) for name in names})
@@ -223,7 +223,7 @@ def insert_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def lots(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
     c = cycle_lots.c
     query = select(c.account_id, c.component, c.post_date, c.seq, c.remaining_fen).where(
-        c.account_id.in_(list(account_ids))
+        key_in(conn, c.account_id, account_ids)
     )
     schema = {
         "account_id": pl.Utf8(),
@@ -268,7 +268,7 @@ def activity(
         select(p.account_id, je.business_date, je.entry_id, je.kind, amount, credited)
         .join(journal_entries, je.entry_id == p.entry_id)
         .where(
-            p.account_id.in_(list(account_ids)),
+            key_in(conn, p.account_id, account_ids),
             je.business_date >= first,
             je.business_date <= last,
             je.kind.in_(list(kinds)),
@@ -332,7 +332,7 @@ def card_balances(conn: Connection, account_ids: Sequence[str]) -> pl.DataFrame:
     """One row per account: balance_<component>_fen from the ledger, and overpaid_fen."""
     b = balances.c
     query = select(b.account_id, b.component, b.balance_fen).where(
-        b.account_id.in_(list(account_ids))
+        key_in(conn, b.account_id, account_ids)
     )
     held: dict[str, dict[str, int]] = {a: {} for a in account_ids}
     for account_id, component, amount_fen in conn.execute(query):
@@ -357,7 +357,7 @@ def deposits(conn: Connection, deposit_ids: Sequence[str]) -> dict[str, tuple[st
         select(d.account_id, d.status, b.balance_fen)
         .select_from(deposit_accounts)
         .outerjoin(balances, and_(b.account_id == d.account_id, b.component == "balance"))
-        .where(d.account_id.in_(list(deposit_ids)))
+        .where(key_in(conn, d.account_id, deposit_ids))
     )
     return {a: (s, -int(bal or 0)) for a, s, bal in conn.execute(query)}
 
@@ -369,6 +369,6 @@ def save_state_frame(conn: Connection, frame: pl.DataFrame) -> None:
 
 def replace_lot_frame(conn: Connection, account_ids: Sequence[str], frame: pl.DataFrame) -> None:
     """The accounts' open lots become the frame's rows."""
-    conn.execute(delete(cycle_lots).where(cycle_lots.c.account_id.in_(list(account_ids))))
+    conn.execute(delete(cycle_lots).where(key_in(conn, cycle_lots.c.account_id, account_ids)))
     columns = ("account_id", "component", "post_date", "seq", "remaining_fen")
     bulk_insert(conn, cycle_lots.name, columns, frame.select(columns))

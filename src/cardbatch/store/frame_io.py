@@ -14,7 +14,8 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select
+from sqlalchemy import ColumnElement, Connection, Select, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 
 PG_COPY_MIN_ROWS = 200  # below this, a plain executemany is as quick as COPY
 
@@ -38,6 +39,20 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.D
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
         rows.rows(),
     )
+
+
+def key_in(
+    conn: Connection, column: ColumnElement[Any], keys: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN keys`` for a chunk's worth of keys.
+
+    On PostgreSQL ``column = ANY(:keys)``: one array parameter instead of one bound
+    parameter per key, which the driver would send and the server parse one by one (a
+    5,000-id read of the cycle: 20-45 ms -> 20-25 ms). Elsewhere a plain ``IN``.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    return column.in_(list(keys))
 
 
 def update_rows(conn: Connection, table: str, key: str, frame: pl.DataFrame) -> None:
