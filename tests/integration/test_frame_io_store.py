@@ -119,3 +119,21 @@ def test_key_in_finds_the_same_rows_as_in_with_one_parameter_on_postgresql(
     assert framed["customer_id"].to_list() == expected
     if store.dialect == "postgresql":
         assert "ANY" in str(compiled) and len(compiled.params) == 1
+
+
+def test_read_frame_types_nulls_and_no_rows(store: Store) -> None:
+    _seed(store, 30)
+    update_rows_frame = _changes(30)  # some cities null, birth dates moved
+    with store.write() as conn:
+        update_rows(conn, "customers", "customer_id", update_rows_frame)
+    c = customers.c
+    schema = {"customer_id": pl.String(), "city": pl.String(), "birth_date": pl.Date(),
+              "credit_score": pl.Int64()}  # fmt: skip
+    query = select(c.customer_id, c.city, c.birth_date, c.credit_score).order_by(c.customer_id)
+    with store.read() as conn:
+        framed = read_frame(conn, query, schema)
+        none = read_frame(conn, query.where(c.customer_id == "nobody"), schema)
+        plain = [tuple(row) for row in conn.execute(query)]
+    assert framed.schema == pl.Schema(schema) and none.schema == pl.Schema(schema)
+    assert framed.rows() == plain and none.height == 0
+    assert framed["city"].null_count() > 0

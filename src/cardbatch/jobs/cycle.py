@@ -321,10 +321,14 @@ def process_statements(conn: Connection, ctx: JobContext, chunk: Sequence[Item])
     configured = sorted(io.configured_products(conn))
     every_card = io.cards(conn, ids)
     card = every_card.filter(pl.col("product_code").is_in(configured))
-    known = set(io.states(conn, ids)["account_id"].to_list())
-    io.insert_states(conn, [io.initial_state(r, day) for r in card.iter_rows(named=True)
-                            if r["account_id"] not in known])  # fmt: skip
-    due = io.states(conn, ids).filter(pl.col("period_end") == day)
+    state = io.states(conn, ids)
+    known = set(state["account_id"].to_list())
+    first = [io.initial_state(r, day) for r in card.iter_rows(named=True)
+             if r["account_id"] not in known]  # fmt: skip
+    if first:  # accounts at their first statement: read again with their new state rows
+        io.insert_states(conn, first)
+        state = io.states(conn, ids)
+    due = state.filter(pl.col("period_end") == day)
     charged = [pl.DataFrame(schema=_CHARGED_SCHEMA)]
     cache: TermsCache = {}
     for (code,), group in due.group_by(["product_code"]):
