@@ -36,6 +36,7 @@ from tests.reference.cycle_reference import RefAccount, Txn
 from tests.reference.cycle_reference import run_period as reference_period
 
 from bench.common import PG_ADMIN_URL, emit, peak_rss_mb
+from bench.write_floor import ledger_rows, on_server, write_floor
 from cardbatch.engine.settings import load_settings
 from cardbatch.jobs import cycle_io
 from cardbatch.jobs.cycle_partitions import PARTITION_ACCOUNTS_DEFAULT, run_partitioned
@@ -91,7 +92,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         verdict = ledger.check(store)
         if not verdict.balanced:
             raise SystemExit(f"ledger check failed after the cycle: {verdict.mismatches[:5]}")
-        entries, posting_rows = _cycle_rows(store)
+        entries, posting_rows = ledger_rows(store, CYCLE_KEYS)
         floor_s = write_floor(backend, db, entries, posting_rows)
         subset_n = min(accounts_n, int(args["reference_accounts"]))
         reference_s = reference_seconds(store, subset_n)
@@ -174,103 +175,17 @@ def fresh_copy(backend: str, accounts_n: int, seed: int, db: str | None) -> Iter
     if exists is None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{template}_partial"')
-        _build_apart(_on_server(admin, f"{template}_partial"), accounts_n, seed)
+        _build_apart(on_server(admin, f"{template}_partial"), accounts_n, seed)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{template}_partial" RENAME TO "{template}"')
     name = f"cardbatch_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
-        yield _on_server(admin, name)
+        yield on_server(admin, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _on_server(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + f"/{name}"
-
-
-# ----------------------------------------------------------------------------- write floor
-
-_ENTRY_COLUMNS = (
-    "entry_id", "idempotency_key", "content_hash", "business_date", "kind", "description",
-    "reference_key", "run_id", "actor", "created_at",
-)  # fmt: skip
-_POSTING_COLUMNS = ("entry_id", "account_id", "component", "amount_fen")
-
-
-def _cycle_rows(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The journal entries and postings the cycle wrote, as rows."""
-    with store.read() as conn:
-        entries = [tuple(r) for r in conn.execute(
-            text(f"SELECT {', '.join(_ENTRY_COLUMNS)} FROM journal_entries "
-                 "WHERE idempotency_key LIKE :k"), {"k": CYCLE_KEYS})]  # fmt: skip
-        postings = [tuple(r) for r in conn.execute(
-            text("SELECT p.entry_id, p.account_id, p.component, p.amount_fen FROM postings p "
-                 "JOIN journal_entries je ON je.entry_id = p.entry_id "
-                 "WHERE je.idempotency_key LIKE :k"), {"k": CYCLE_KEYS})]  # fmt: skip
-    return entries, postings
-
-
-def write_floor(
-    backend: str, db: str | None, entries: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]
-) -> float:
-    """Seconds to bulk-insert the rows into an empty migrated schema, in one transaction."""
-    with _empty_schema(backend, db) as url:
-        store = open_store(url)
-        started = time.perf_counter()
-        with store.write() as conn:
-            _bulk(conn, "journal_entries", _ENTRY_COLUMNS, entries)
-            _bulk(conn, "postings", _POSTING_COLUMNS, rows)
-        seconds = time.perf_counter() - started
-        store.dispose()
-    return seconds
-
-
-def _bulk(conn: Connection, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
-        return
-    marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-
-
-@contextmanager
-def _empty_schema(backend: str, db: str | None) -> Iterator[str]:
-    if backend == "sqlite":
-        path = CACHE.parent / f"floor-{uuid.uuid4().hex[:8]}.db"
-        url = f"sqlite:///{path}"
-        try:
-            _migrate(url)
-            yield url
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    admin = db or PG_ADMIN_URL
-    name = f"cardbatch_floor_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = _on_server(admin, name)
-        _migrate(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _migrate(url: str) -> None:
-    bare = open_store(url, require_schema=False)
-    upgrade(bare)
-    bare.dispose()
 
 
 # ----------------------------------------------------------------------------- reference

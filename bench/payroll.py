@@ -3,7 +3,9 @@
 Makes a fresh SQLite database with one deposit account per row (a few closed, a few with
 another holder name), an employer with enough money, and a UTF-8 pipe payroll file; then
 times ``submit``, ``approve``, ``run`` and ``returns`` through the service layer (what the
-CLI calls) and prints one JSON document. Set-up time is reported apart.
+CLI calls) and prints one JSON document. Set-up time is reported apart. ``write_floor_s`` is
+the time the store's fastest path takes to insert just the run's journal entries and postings
+(one entry and two postings per paid row) into an empty schema; no run can beat it.
 
     python -m bench.payroll [--rows 1000000] [--chunk-rows 5000] [--workdir DIR]
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.common import emit, peak_rss_mb
+from bench.write_floor import ledger_rows, write_floor
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.money import format_fen
 from cardbatch.paybatch import SubmitRequest, approve, run_batch, submit, write_batch_returns
@@ -127,7 +130,9 @@ def run(rows: int, chunk_rows: int | None, workdir: Path) -> dict[str, Any]:
         phases, "returns", lambda: write_batch_returns(store, outcome.batch_id, out_dir), cpu
     )
     check = ledger.check(store)
+    floor_s = write_floor("sqlite", None, *ledger_rows(store, "paybatch:%"))
     store.dispose()
+    total_s = sum(phases.values())
     return {
         "benchmark": "payroll",
         "backend": "sqlite",
@@ -135,8 +140,10 @@ def run(rows: int, chunk_rows: int | None, workdir: Path) -> dict[str, Any]:
         "chunk_rows": chunk_rows or CHUNK_ROWS_DEFAULT,
         "file_bytes": payroll.stat().st_size,
         "seconds": phases,
-        "seconds_total": round(sum(phases.values()), 3),
-        "rows_per_second": round(rows / sum(phases.values())),
+        "seconds_total": round(total_s, 3),
+        "rows_per_second": round(rows / total_s),
+        "write_floor_s": round(floor_s, 3),
+        "vs_write_floor": round(total_s / floor_s, 2) if floor_s else None,
         "cpu_seconds": cpu,
         "cpu_seconds_total": round(sum(cpu.values()), 3),
         "load_average_1m": round(os.getloadavg()[0], 2),
