@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cardbatch.api import serving
 from tests.e2e.cli import cli_json, run_cli
 
 START_TIMEOUT_S = 60.0
@@ -141,3 +142,19 @@ def test_a_port_in_use_is_one_clear_line(sqlite_url: str) -> None:
     assert done.returncode == 2, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _die_at_once(_host: str, _port: int, _db_url: str) -> None:
+    raise SystemExit(3)
+
+
+def test_workers_that_keep_dying_stop_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving, "WATCH_INTERVAL_S", 0.05)
+    monkeypatch.setattr(serving, "RESTARTS_MAX", 3)
+    workers = serving.Workers("127.0.0.1", _free_port(), 2, "sqlite:///unused.db",
+                              target=_die_at_once)  # fmt: skip
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(serving.WorkersKeepDying, match="died 4 times"):
+        workers.run()
+    assert all(not process.is_alive() for process in workers.processes)
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handlers are back

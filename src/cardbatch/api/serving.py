@@ -10,7 +10,9 @@ connections over the listening sockets by a hash of the client's address and por
 The parent holds one more socket on the address, bound but never listening, so that the
 port stays taken while a worker restarts and a second server cannot start on it by
 mistake (a process without ``SO_REUSEPORT`` gets "address in use"). It restarts a worker
-that dies and stops all of them on SIGINT or SIGTERM.
+that dies and stops all of them on SIGINT or SIGTERM. Workers that keep dying (more than
+``RESTARTS_MAX`` restarts within ``RESTART_WINDOW_S``: the database gone, a broken install)
+stop the server with :class:`WorkersKeepDying` rather than restarting forever.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import multiprocessing
 import os
 import signal
 import socket
+import time
+from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -28,6 +33,8 @@ log = logging.getLogger("cardbatch.serve")
 BACKLOG = 2048
 STOP_TIMEOUT_S = 10.0
 WATCH_INTERVAL_S = 1.0
+RESTARTS_MAX = 10
+RESTART_WINDOW_S = 60.0
 APP_FACTORY = "cardbatch.api.app:app_from_env"
 
 
@@ -58,18 +65,31 @@ def _worker(host: str, port: int, db_url: str) -> None:  # runs in the worker pr
     uvicorn.Server(config).run(sockets=[sock])
 
 
+class WorkersKeepDying(RuntimeError):
+    """Workers died more than ``RESTARTS_MAX`` times within ``RESTART_WINDOW_S``."""
+
+
 class Workers:
     """``count`` worker processes serving ``host:port``, kept alive until stopped."""
 
-    def __init__(self, host: str, port: int, count: int, db_url: str) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        count: int,
+        db_url: str,
+        target: Callable[[str, int, str], None] = _worker,
+    ) -> None:
         self.args = (host, port, db_url)
         self.count = count
+        self.target = target
         self.context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess] = []
+        self.restarts: deque[float] = deque()
         self.stopping = False
 
     def _start_one(self) -> BaseProcess:
-        process = self.context.Process(target=_worker, args=self.args, daemon=False)
+        process = self.context.Process(target=self.target, args=self.args, daemon=False)
         process.start()
         return process
 
@@ -80,8 +100,7 @@ class Workers:
     def run(self) -> None:
         """Serve until SIGINT or SIGTERM; a worker that dies is started again."""
         holder = reuseport_socket(*self.args[:2])  # raises "address in use" at once
-        signal.signal(signal.SIGINT, self._stop)
-        signal.signal(signal.SIGTERM, self._stop)
+        kept = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.processes = [self._start_one() for _ in range(self.count)]
             while not self.stopping:
@@ -90,13 +109,27 @@ class Workers:
         finally:
             self._stop_all()
             holder.close()
+            for sig, handler in kept.items():
+                signal.signal(sig, handler)
 
     def _restart_dead(self) -> None:
         for n, process in enumerate(self.processes):
             if not self.stopping and not process.is_alive():
                 log.warning("worker died; starting another",
                             extra={"pid": process.pid, "exit_code": process.exitcode})  # fmt: skip
+                self._count_restart()
                 self.processes[n] = self._start_one()
+
+    def _count_restart(self) -> None:
+        now = time.monotonic()
+        self.restarts.append(now)
+        while self.restarts and self.restarts[0] < now - RESTART_WINDOW_S:
+            self.restarts.popleft()
+        if len(self.restarts) > RESTARTS_MAX:
+            raise WorkersKeepDying(
+                f"workers died {len(self.restarts)} times within {RESTART_WINDOW_S:.0f} s; "
+                "stopping (the worker's own log lines above say why)"
+            )
 
     def _stop_all(self) -> None:
         for process in self.processes:

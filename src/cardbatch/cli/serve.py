@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cardbatch.cli.common import DbOpt, db_url, state
+from cardbatch.cli.common import DbOpt, db_url, fail, state
 
 
 def register(root: typer.Typer) -> None:
@@ -37,9 +37,11 @@ def serve_cmd(
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
         return
     app.state.store.dispose()
-    from cardbatch.api.serving import Workers
+    from cardbatch.api.serving import Workers, WorkersKeepDying
 
     try:
         Workers(host, port, workers, settings.db_url).run()
     except OSError as exc:
         raise typer.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    except WorkersKeepDying as exc:
+        fail(str(exc), code=1)
