@@ -46,6 +46,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import remove_sqlite
 from bench.cycle import CACHE, fresh_copy
 from cardbatch.engine.settings import load_settings
 from cardbatch.jobs.cycle_partitions import run_partitioned
@@ -108,8 +109,7 @@ def build_cycle_database(accounts: int, seed: int) -> tuple[Path, float]:
         return cached, 0.0
     started = time.perf_counter()
     partial = cached.with_suffix(".partial")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    remove_sqlite(partial)
     with fresh_copy("sqlite", accounts, seed, f"sqlite:///{partial}") as url:
         store = open_store(url)
         try:

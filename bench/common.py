@@ -50,25 +50,38 @@ class Timer:
             self.seconds += time.perf_counter() - start
 
 
+def remove_sqlite(path: Path) -> None:
+    """Delete a SQLite database file with its WAL and shared-memory files, if there."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def on_server(url: str, name: str) -> str:
+    """The URL of database ``name`` on the server of ``url``."""
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
 @contextmanager
-def fresh_database(backend: str, folder: Path) -> Iterator[str]:
-    """A new empty database URL (a SQLite file, or a PostgreSQL database dropped after)."""
+def fresh_database(
+    backend: str, folder: Path, admin_url: str = PG_ADMIN_URL, prefix: str = "bench"
+) -> Iterator[str]:
+    """A new empty database URL (a SQLite file, or a PostgreSQL database on the server of
+    ``admin_url``), dropped after."""
     if backend == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"bench-{uuid.uuid4().hex[:8]}.db"
+        path = folder / f"{prefix}-{uuid.uuid4().hex[:8]}.db"
         try:
             yield f"sqlite:///{path}"
         finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            remove_sqlite(path)
         return
-    name = f"cardbatch_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+    name = f"cardbatch_{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield on_server(admin_url, name)
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

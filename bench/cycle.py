@@ -35,8 +35,8 @@ from sqlalchemy import Connection, text
 from tests.reference.cycle_reference import RefAccount, Txn
 from tests.reference.cycle_reference import run_period as reference_period
 
-from bench.common import PG_ADMIN_URL, emit, peak_rss_mb
-from bench.write_floor import ledger_rows, on_server, write_floor
+from bench.common import PG_ADMIN_URL, emit, on_server, peak_rss_mb, remove_sqlite
+from bench.write_floor import ledger_rows, write_floor
 from cardbatch.engine.settings import load_settings
 from cardbatch.jobs import cycle_io
 from cardbatch.jobs.cycle_partitions import PARTITION_ACCOUNTS_DEFAULT, run_partitioned
@@ -163,8 +163,7 @@ def fresh_copy(backend: str, accounts_n: int, seed: int, db: str | None) -> Iter
             yield f"sqlite:///{target}"
         finally:
             if not db:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{target}{suffix}").unlink(missing_ok=True)
+                remove_sqlite(target)
         return
     admin = db or PG_ADMIN_URL
     template = f"cardbatch_bench_cycle_{accounts_n}_{seed}"
