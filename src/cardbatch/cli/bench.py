@@ -50,6 +50,10 @@ def cycle_cmd(
     reference_accounts: Annotated[
         int, typer.Option("--reference-accounts", min=1, help="Subset for vs_reference.")
     ] = 100_000,
+    no_yardsticks: Annotated[
+        bool,
+        typer.Option("--no-yardsticks", help="Time the night only (scale and memory runs)."),
+    ] = False,
 ) -> None:
     """Time one worst-case night of the card cycle; print the JSON report."""
     if executor not in ("local", "dask"):
@@ -60,6 +64,6 @@ def cycle_cmd(
     args: dict[str, Any] = {
         "accounts": accounts, "seed": seed, "backend": "sqlite", "db": db,
         "executor": executor, "scheduler": scheduler, "partition_accounts": partition_accounts,
-        "reference_accounts": reference_accounts,
+        "reference_accounts": reference_accounts, "no_yardsticks": no_yardsticks,
     }  # fmt: skip
     emit_json(module.run(args))

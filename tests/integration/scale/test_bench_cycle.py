@@ -38,6 +38,19 @@ def test_bench_cycle_command_prints_the_report(
     assert list((tmp_path / "out" / "bench" / "cache").glob("cycle-40-1.db"))
 
 
+def test_bench_cycle_without_yardsticks_times_the_night_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["bench", "cycle", "--accounts", "30", "--no-yardsticks"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["accounts"] == 30 and report["ledger_balanced"] is True
+    assert isinstance(report["postings"], int) and report["postings"] > 30
+    assert report["vs_write_floor"] is None
+    assert "vs_reference" not in report and "write_floor_s" not in report
+
+
 def test_bench_cycle_refuses_dask_on_sqlite() -> None:
     result = CliRunner().invoke(app, ["bench", "cycle", "--accounts", "5", "--executor", "dask"])
     assert result.exit_code == 2
