@@ -102,7 +102,7 @@ def test_a_failed_update_leaves_nothing_and_the_store_usable(store: Store) -> No
 
 
 @pytest.mark.parametrize("picked", [0, 1, 3_000])
-def test_key_in_finds_the_same_rows_as_in_with_one_parameter_on_postgresql(
+def test_key_in_finds_the_same_rows_as_in_with_one_parameter(
     store: Store, picked: int
 ) -> None:
     count = 2_000
@@ -117,8 +117,19 @@ def test_key_in_finds_the_same_rows_as_in_with_one_parameter_on_postgresql(
         compiled = query.compile(dialect=conn.dialect)
     assert found == expected
     assert framed["customer_id"].to_list() == expected
-    if store.dialect == "postgresql":
-        assert "ANY" in str(compiled) and len(compiled.params) == 1
+    assert len(compiled.params) == 1
+    assert ("ANY" if store.dialect == "postgresql" else "json_each") in str(compiled)
+
+
+def test_key_in_matches_integer_keys(store: Store) -> None:
+    _seed(store, 10)
+    with store.write() as conn:
+        update_rows(conn, "customers", "customer_id", _changes(10))  # scores 0, 2, 4, 6, 8
+    c = customers.c
+    with store.read() as conn:
+        query = select(c.customer_id).where(key_in(conn, c.credit_score, [4, 8, 600, 7]))
+        found = sorted(conn.execute(query).scalars())
+    assert found == ["C00001", "C00003", "C00004", "C00005", "C00007", "C00008", "C00009"]
 
 
 def test_read_frame_types_nulls_and_no_rows(store: Store) -> None:

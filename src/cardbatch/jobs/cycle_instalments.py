@@ -32,6 +32,7 @@ from cardbatch.domain.cycle.instalments import (
 )
 from cardbatch.domain.ledger import Component, EntryKind, JournalEntry, Posting
 from cardbatch.rules.versions import RuleVersionError, rules_in_force
+from cardbatch.store.frame_io import key_in
 from cardbatch.store.ledger_repo import post_entries
 from cardbatch.store.tables import card_accounts
 from cardbatch.store.tables_cycle import instalment_lines, instalment_plans, statements
@@ -100,7 +101,7 @@ def billing(conn: Connection, account_ids: Sequence[str], day: date) -> pl.DataF
     """Per account: principal and fee billed on ``day``, and principal unbilled before it."""
     lines = instalment_lines.c
     query = select(lines.account_id, lines.bill_date, lines.principal_fen, lines.fee_fen).where(
-        lines.account_id.in_(list(account_ids)), lines.bill_date >= day
+        key_in(conn, lines.account_id, account_ids), lines.bill_date >= day
     )
     rows = [tuple(r) for r in conn.execute(query)]
     frame = pl.DataFrame(

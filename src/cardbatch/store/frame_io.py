@@ -9,12 +9,23 @@ read as the store's Date type keeps them on SQLite (``YYYY-MM-DD`` text).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Connection, Select, any_, bindparam
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 PG_COPY_MIN_ROWS = 200  # below this, a plain executemany is as quick as COPY
@@ -44,14 +55,21 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.D
 def key_in(
     conn: Connection, column: ColumnElement[Any], keys: Sequence[Any]
 ) -> ColumnElement[bool]:
-    """``column IN keys`` for a chunk's worth of keys.
+    """``column IN keys`` for a chunk's worth of keys, as one bound parameter.
 
     On PostgreSQL ``column = ANY(:keys)``: one array parameter instead of one bound
     parameter per key, which the driver would send and the server parse one by one (a
-    5,000-id read of the cycle: 20-45 ms -> 20-25 ms). Elsewhere a plain ``IN``.
+    5,000-id read of the cycle: 20-45 ms -> 20-25 ms). On SQLite
+    ``column IN (SELECT value FROM json_each(:keys))`` with the keys as one JSON array:
+    the same index search as a literal list (the planner lists the subquery once), but
+    SQLAlchemy no longer renders and names one parameter per key (about 15 % of the
+    cycle at 100k accounts). Keys are ids: strings or integers.
     """
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(keys), type_=ARRAY(column.type)))
+    if conn.dialect.name == "sqlite":
+        listed = bindparam(None, json.dumps(list(keys)), type_=String())
+        return column.in_(select(literal_column("value")).select_from(func.json_each(listed)))
     return column.in_(list(keys))
 
 
