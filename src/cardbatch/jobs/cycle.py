@@ -78,7 +78,10 @@ from cardbatch.store.tables_cycle import (
 JOB_NAME = "card-cycle"
 CLOSED_STATUSES = ("closed", "charged_off")
 TermsCache = dict[tuple[str, date], Any]
-CHUNK_SCALE = 10  # the columnar steps take ten times the run's chunk size per chunk
+# The columnar steps take forty times the run's chunk size per chunk (20,000 accounts at the
+# default 500, the engine's cap): against 5,000 a night takes ~7 % less CPU (fewer statements,
+# commits and kernel passes), for ~100 MB more peak memory, flat in the portfolio size.
+CHUNK_SCALE = 40
 _LISTED = ("account_id", "product_code", "due_date", "arrears_since")  # what the lists read
 
 
