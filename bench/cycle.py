@@ -12,21 +12,28 @@ balances, item results, commit) and prints JSON with:
 - ``vs_write_floor``: cycle seconds / seconds to bulk-insert the same journal
   entries and postings into an identical empty schema by the store's fastest path
   (executemany in one transaction on SQLite, COPY on PostgreSQL);
-- ``vs_reference``: seconds per account of the plain-Python per-account reference
-  (the tests' oracle, with one query and per-row inserts per account) on a subset
-  of ``--reference-accounts`` / seconds per account of the cycle.
+- ``vs_reference``: seconds per account of the plain-Python per-account reference (the
+  tests' oracle, on a subset of ``--reference-accounts``) / seconds per account of the
+  cycle. The reference runs on the portfolio as it is before the night and, one account
+  and one statement at a time, reads the account's state and period, runs the oracle and
+  writes what the night writes for it (the statement with its inputs, the interest entry
+  with its postings and balances, the next state, the item result); its transaction is
+  rolled back, so the night starts from the same data.
+
+``--no-yardsticks`` times the night alone (scale and memory runs).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +44,16 @@ from tests.reference.cycle_reference import run_period as reference_period
 
 from bench.common import PG_ADMIN_URL, emit, on_server, peak_rss_mb, remove_sqlite
 from bench.write_floor import ledger_rows, write_floor
+from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.engine.settings import load_settings
 from cardbatch.jobs import cycle_io
 from cardbatch.jobs.cycle_partitions import PARTITION_ACCOUNTS_DEFAULT, run_partitioned
 from cardbatch.jobs.cycle_portfolio import BUSINESS_DATE, PRODUCT_CODE, build_portfolio, card_id
 from cardbatch.services import ledger
+from cardbatch.services.actor import utc_now
 from cardbatch.store import Store, open_store
 from cardbatch.store.migrate import upgrade
+from cardbatch.store.tables_cycle import STATEMENT_AMOUNTS
 
 CACHE = Path("out/bench/cache")
 REFERENCE_ACCOUNTS = 100_000
@@ -75,67 +85,71 @@ def main() -> None:
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
     """Build (or reuse) the portfolio, time the cycle and both yardsticks; the JSON document."""
-    accounts_n, seed = int(args["accounts"]), int(args["seed"])
+    accounts_n = int(args["accounts"])
     db: str | None = args.get("db")
     backend = "postgresql" if db and db.startswith("postgresql") else args["backend"]
-    with fresh_copy(backend, accounts_n, seed, db) as url:
+    measure = not args.get("no_yardsticks")
+    yardsticks: dict[str, Any] = {}
+    with fresh_copy(backend, accounts_n, int(args["seed"]), db) as url:
         store = open_store(url)
-        settings = load_settings()
-        rss_before_mb = peak_rss_mb()
-        started, cpu_started = time.perf_counter(), time.process_time()
-        outcomes = run_partitioned(
-            store, url, BUSINESS_DATE, "bench", settings,
-            accounts_per_partition=int(args["partition_accounts"]),
-            executor=args["executor"], scheduler=args.get("scheduler"),
-        )  # fmt: skip
-        seconds = time.perf_counter() - started
-        cpu_seconds = time.process_time() - cpu_started
-        rss_mb = peak_rss_mb()
-        not_done = [o for o in outcomes if o.status != "completed"]
-        if not_done:
-            raise SystemExit(f"cycle partitions not completed: {not_done}")
+        if measure:  # on the portfolio as it is before the night
+            subset_n = min(accounts_n, int(args["reference_accounts"]))
+            reference_s = reference_seconds(store, subset_n)
+            yardsticks.update(reference_accounts=subset_n, reference_s=round(reference_s, 3))
+        night = _night(store, url, args)
         verdict = ledger.check(store)
         if not verdict.balanced:
             raise SystemExit(f"ledger check failed after the cycle: {verdict.mismatches[:5]}")
-        if args.get("no_yardsticks"):
-            yardsticks: dict[str, Any] = {"postings": cycle_postings(store)}
+        if measure:
+            yardsticks.update(_floor(store, backend, db))
+            per_account_s = night["seconds"] / accounts_n
+            yardsticks["vs_reference"] = round((reference_s / subset_n) / per_account_s, 2)
         else:
-            yardsticks = _yardsticks(store, backend, db, seconds / accounts_n,
-                                     min(accounts_n, int(args["reference_accounts"])))  # fmt: skip
+            yardsticks["postings"] = cycle_postings(store)
         store.dispose()
     return {
         "benchmark": "cycle",
         "backend": backend,
         "executor": args["executor"],
         "accounts": accounts_n,
-        "partitions": len(outcomes),
         "partition_accounts": int(args["partition_accounts"]),
-        "seconds": round(seconds, 3),
-        "accounts_per_s": round(accounts_n / seconds),
-        "cpu_seconds_this_process": round(cpu_seconds, 3),
-        "peak_rss_mb": rss_mb,
-        "rss_before_cycle_mb": rss_before_mb,
+        **night,
+        "accounts_per_s": round(accounts_n / night["seconds"]),
         **yardsticks,
-        "vs_write_floor": _ratio(seconds, yardsticks.get("write_floor_s")),
+        "vs_write_floor": _ratio(night["seconds"], yardsticks.get("write_floor_s")),
         "ledger_balanced": verdict.balanced,
     }
 
 
-def _yardsticks(
-    store: Store, backend: str, db: str | None, per_account_s: float, subset_n: int
-) -> dict[str, Any]:
-    """The write floor of the night's ledger rows and the per-account reference."""
+def _night(store: Store, url: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run the partitioned night; its seconds, CPU seconds and peak memory."""
+    rss_before_mb = peak_rss_mb()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    outcomes = run_partitioned(
+        store, url, BUSINESS_DATE, "bench", load_settings(),
+        accounts_per_partition=int(args["partition_accounts"]),
+        executor=args["executor"], scheduler=args.get("scheduler"),
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    not_done = [o for o in outcomes if o.status != "completed"]
+    if not_done:
+        raise SystemExit(f"cycle partitions not completed: {not_done}")
+    return {
+        "partitions": len(outcomes),
+        "seconds": round(seconds, 3),
+        "cpu_seconds_this_process": round(cpu_seconds, 3),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_cycle_mb": rss_before_mb,
+    }
+
+
+def _floor(store: Store, backend: str, db: str | None) -> dict[str, Any]:
+    """The night's ledger rows and the time to bulk-insert them into an empty schema."""
     entries, posting_rows = ledger_rows(store, CYCLE_KEYS)
     floor_s = write_floor(backend, db, entries, posting_rows)
-    reference_s = reference_seconds(store, subset_n)
-    return {
-        "postings": len(posting_rows),
-        "entries": len(entries),
-        "write_floor_s": round(floor_s, 3),
-        "reference_accounts": subset_n,
-        "reference_s": round(reference_s, 3),
-        "vs_reference": round((reference_s / subset_n) / per_account_s, 2),
-    }
+    return {"postings": len(posting_rows), "entries": len(entries),
+            "write_floor_s": round(floor_s, 3)}  # fmt: skip
 
 
 def _ratio(seconds: float, floor_s: float | None) -> float | None:
@@ -220,45 +234,103 @@ def fresh_copy(backend: str, accounts_n: int, seed: int, db: str | None) -> Iter
 
 # ----------------------------------------------------------------------------- reference
 
-_REFERENCE_TABLE = (
-    "CREATE TEMPORARY TABLE reference_statements (account_id varchar(40), statement_date date, "
-    "closing_balance_fen bigint, minimum_payment_fen bigint, interest_fen bigint)"
+_REFERENCE_STATE = text(
+    "SELECT c.period_start, a.statement_day, a.credit_limit_fen FROM cycle_accounts c "
+    "JOIN card_accounts a ON a.account_id = c.account_id WHERE c.account_id = :a"
+)
+_STATEMENT_COLUMNS = ("account_id", "statement_date", "period_start", "due_date",
+                      *STATEMENT_AMOUNTS, "dpd", "bucket", "five_category", "rule_version",
+                      "run_id", "inputs_json")  # fmt: skip
+_REFERENCE_STATEMENT = text(
+    f"INSERT INTO statements ({', '.join(_STATEMENT_COLUMNS)}) "
+    f"VALUES ({', '.join(f':{name}' for name in _STATEMENT_COLUMNS)})"
+)
+_REFERENCE_ENTRY = text(
+    "INSERT INTO journal_entries (idempotency_key, content_hash, business_date, kind, "
+    "description, run_id, actor, created_at) VALUES (:key, :hash, :d, :kind, :text, :run, "
+    "'bench', :now) RETURNING entry_id"
+)
+_REFERENCE_POSTING = text(
+    "INSERT INTO postings (entry_id, account_id, component, amount_fen) VALUES (:e, :a, :c, :f)"
+)
+_REFERENCE_BALANCE = text(
+    "INSERT INTO balances (account_id, component, balance_fen) VALUES (:a, :c, :f) "
+    "ON CONFLICT (account_id, component) DO UPDATE SET balance_fen = balances.balance_fen "
+    "+ excluded.balance_fen"
+)
+_REFERENCE_NEXT_STATE = text(
+    "UPDATE cycle_accounts SET period_start = :next, last_statement_date = :d, due_date = :due, "
+    "statement_balance_fen = :closing, minimum_fen = :minimum, dpd = :dpd, bucket = :bucket, "
+    "five_category = :category, state_date = :d WHERE account_id = :a"
+)
+_REFERENCE_RESULT = text(
+    "INSERT INTO item_results (run_id, step_name, item_key, seq, business_date, status, "
+    "entry_key, entry_id, amount_fen, chunk_no) VALUES (:run, 'statement', :item, :seq, :d, "
+    "'succeeded', :key, :e, :f, 1)"
 )
 _REFERENCE_KINDS = {"purchase": "purchase", "cash_advance": "cash_advance", "payment": "payment"}
+_REFERENCE_RUN = "bench-reference"
 
 
 def reference_seconds(store: Store, subset_n: int) -> float:
-    """Seconds for the per-account reference: one read, the oracle, per-row inserts."""
-    day = BUSINESS_DATE
-    with store.read() as conn:
-        terms = cycle_io.terms_in_force(conn, PRODUCT_CODE, day, {})[0]
-        started = time.perf_counter()
-        conn.exec_driver_sql(_REFERENCE_TABLE)
-        for index in range(subset_n):
-            account = card_id(index)
-            state = conn.execute(
-                text("SELECT period_start, statement_day, credit_limit_fen FROM cycle_accounts "
-                     "JOIN card_accounts USING (account_id) WHERE account_id = :a"),
-                {"a": account},
-            ).one()  # fmt: skip
-            start = _as_date(state[0])
-            txns = _reference_txns(conn, account, start, day)
-            ref = RefAccount(index, state[1], state[2], terms, opened=start)
-            result = reference_period(ref, txns)
-            s = result.statement
-            conn.execute(
-                text("INSERT INTO reference_statements VALUES (:a, :d, :c, :m, :i)"),
-                {"a": account, "d": day, "c": s.closing_balance_fen,
-                 "m": s.minimum_payment_fen, "i": s.interest_fen},
-            )  # fmt: skip
-            if s.interest_fen:
-                conn.execute(
-                    text("INSERT INTO reference_statements VALUES (:a, :d, 0, 0, :i)"),
-                    {"a": f"GL:{account}", "d": day, "i": -s.interest_fen},
-                )
-        seconds = time.perf_counter() - started
-        conn.rollback()
-    return seconds
+    """Seconds for the per-account reference on the portfolio as it is before the night.
+
+    Per account, one row at a time: read its state and the period's transactions, run the
+    tests' oracle, and write what the night writes for it (the statement with its inputs,
+    the interest entry with its two postings and balances, the next state, the item
+    result), in one transaction that is rolled back, so the night starts from the same data.
+    """
+    with store.writer.connect() as conn:
+        transaction = conn.begin()
+        try:
+            terms = cycle_io.terms_in_force(conn, PRODUCT_CODE, BUSINESS_DATE, {})[0]
+            started = time.perf_counter()
+            for index in range(subset_n):
+                _reference_account(conn, index, terms)
+            return time.perf_counter() - started
+        finally:
+            transaction.rollback()
+
+
+def _reference_account(conn: Connection, index: int, terms: Any) -> None:
+    day, account = BUSINESS_DATE, card_id(index)
+    start_raw, statement_day, limit_fen = conn.execute(_REFERENCE_STATE, {"a": account}).one()
+    start = _as_date(start_raw)
+    txns = _reference_txns(conn, account, start, day)
+    result = reference_period(RefAccount(index, statement_day, limit_fen, terms, opened=start),
+                              txns)  # fmt: skip
+    s = result.statement
+    inputs = json.dumps({"account": [account, str(start), statement_day, limit_fen],
+                         "txns": [[str(t.txn_date), t.seq, t.kind, t.amount_fen] for t in txns],
+                         "rule_version": f"{PRODUCT_CODE}@1"})  # fmt: skip
+    conn.execute(_REFERENCE_STATEMENT, {
+        "account_id": account, "statement_date": day, "period_start": start,
+        "due_date": s.due_date, **{name: getattr(s, name) for name in STATEMENT_AMOUNTS},
+        "dpd": result.dpd, "bucket": result.bucket, "five_category": result.five_category,
+        "rule_version": f"{PRODUCT_CODE}@1", "run_id": _REFERENCE_RUN, "inputs_json": inputs,
+    })  # fmt: skip
+    entry_id, key = None, None
+    if s.interest_fen:
+        key = f"{_REFERENCE_RUN}:{account}:interest"
+        entry = transfer(key, day, EntryKind.INTEREST, (account, Component.INTEREST),
+                         (GL.INTEREST_INCOME, Component.BALANCE), s.interest_fen,
+                         "interest", _REFERENCE_RUN)  # fmt: skip
+        entry_id = conn.execute(_REFERENCE_ENTRY, {
+            "key": key, "hash": entry.content_hash, "d": day, "kind": entry.kind,
+            "text": entry.description, "run": _REFERENCE_RUN, "now": utc_now(),
+        }).scalar_one()  # fmt: skip
+        for posting in entry.postings:
+            legs = {"a": posting.account_id, "c": posting.component, "f": posting.amount_fen}
+            conn.execute(_REFERENCE_POSTING, {"e": entry_id, **legs})
+            conn.execute(_REFERENCE_BALANCE, legs)
+    conn.execute(_REFERENCE_NEXT_STATE, {
+        "a": account, "next": day + timedelta(days=1), "d": day, "due": s.due_date,
+        "closing": s.closing_balance_fen, "minimum": s.minimum_payment_fen, "dpd": result.dpd,
+        "bucket": result.bucket, "category": result.five_category,
+    })  # fmt: skip
+    conn.execute(_REFERENCE_RESULT, {"run": _REFERENCE_RUN, "item": f"{account}:statement",
+                                     "seq": index, "d": day, "key": key, "e": entry_id,
+                                     "f": s.interest_fen})  # fmt: skip
 
 
 def _reference_txns(conn: Connection, account: str, first: date, last: date) -> list[Txn]:

@@ -9,9 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from cardbatch.cli.app import app
+from cardbatch.jobs import cycle_io
+from cardbatch.jobs.cycle_portfolio import BUSINESS_DATE, PRODUCT_CODE
+from cardbatch.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[3]
 REPORT_KEYS = {
@@ -49,6 +53,38 @@ def test_bench_cycle_without_yardsticks_times_the_night_only(
     assert isinstance(report["postings"], int) and report["postings"] > 30
     assert report["vs_write_floor"] is None
     assert "vs_reference" not in report and "write_floor_s" not in report
+
+
+def test_the_reference_writes_per_row_and_leaves_the_portfolio_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sys.path.insert(0, str(ROOT))
+    from bench import cycle  # the source checkout's bench package
+
+    tables = ("statements", "journal_entries", "postings", "balances", "item_results")
+    with cycle.fresh_copy("sqlite", 25, 1, None) as url:
+        store = open_store(url)
+        before = _counts(store, tables)
+        seconds = cycle.reference_seconds(store, 25)
+        assert seconds > 0 and _counts(store, tables) == before
+        with store.writer.connect() as conn, conn.begin() as transaction:
+            terms = cycle_io.terms_in_force(conn, PRODUCT_CODE, BUSINESS_DATE, {})[0]
+            for index in range(25):
+                cycle._reference_account(conn, index, terms)
+            inside = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                      for t in tables}  # fmt: skip
+            transaction.rollback()
+        entries = inside["journal_entries"] - before["journal_entries"]
+        assert inside["statements"] == before["statements"] + 25
+        assert inside["item_results"] == before["item_results"] + 25
+        assert entries > 0 and inside["postings"] == before["postings"] + 2 * entries
+        store.dispose()
+
+
+def _counts(store: Store, tables: tuple[str, ...]) -> dict[str, int]:
+    with store.read() as conn:
+        return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
 
 
 def test_bench_cycle_refuses_dask_on_sqlite() -> None:
