@@ -30,6 +30,7 @@ from cardbatch.engine.runner import (
 )
 from cardbatch.engine.settings import EngineSettings
 from cardbatch.store import Store
+from cardbatch.store.statistics import NIGHT_READS, refresh_statistics
 
 
 @dataclass
@@ -98,6 +99,9 @@ def _one_date(
     on_chunk: OnChunk | None,
 ) -> NightDate:
     night = NightDate(business_date)
+    if not dry_run:  # the night reads what the day loaded: plan with its figures
+        with store.write() as conn:
+            refresh_statistics(conn, NIGHT_READS)
     for job in registry.night_jobs():
         outcome = _run_one(store, settings, actor, job, business_date, dry_run, on_chunk)
         night.jobs.append(outcome)

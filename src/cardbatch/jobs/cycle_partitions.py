@@ -31,6 +31,7 @@ from cardbatch.engine.runner import AlreadyCompleted, RunRequest, run_job
 from cardbatch.engine.settings import EngineSettings
 from cardbatch.jobs.cycle import JOB_NAME
 from cardbatch.store import Store, open_store
+from cardbatch.store.statistics import NIGHT_READS, refresh_statistics
 from cardbatch.store.tables import card_accounts
 
 EXECUTORS = ("local", "dask")
@@ -137,6 +138,8 @@ def run_partitioned(
             "the dask executor needs PostgreSQL: SQLite allows one writer at a time, so "
             "partitions cannot be written from several processes; use --executor local"
         )
+    with store.write() as conn:  # the night reads what the day loaded: plan with its figures
+        refresh_statistics(conn, NIGHT_READS)
     with store.read() as conn:
         parts = partitions(conn, accounts_per_partition)
     if executor == "local":

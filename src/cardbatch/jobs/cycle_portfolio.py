@@ -27,6 +27,7 @@ from cardbatch.jobs import cycle_io
 from cardbatch.rules.versions import approve_version, load_version
 from cardbatch.store import Store
 from cardbatch.store.ledger_repo import post_entries
+from cardbatch.store.statistics import NIGHT_READS, refresh_statistics
 from cardbatch.store.tables import card_accounts, customers, deposit_accounts
 from cardbatch.store.tables_cycle import cycle_accounts, cycle_lots
 
@@ -84,6 +85,8 @@ def build_portfolio(
         last = min(accounts_n, first + BATCH_ACCOUNTS)
         with store.write() as conn:
             entries_n += _write_batch(conn, first, last, seed, day)
+    with store.write() as conn:
+        refresh_statistics(conn, NIGHT_READS)
     return PortfolioSummary(accounts_n, seed, day, entries_n)
 
 
