@@ -8,6 +8,7 @@ lock and resumes after the last committed chunk) without posting anything twice.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -45,11 +46,18 @@ SETTINGS = EngineSettings(chunk_size=10)
 def client() -> Iterator[Any]:
     from dask.distributed import Client, LocalCluster
 
+    before = {p.pid for p in multiprocessing.active_children()}
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            dashboard_address=None)  # fmt: skip
     with Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
+    # A worker the nanny was still restarting when close timed out (seen on a loaded
+    # machine) would outlive the session: no process of the cluster may stay behind.
+    for process in multiprocessing.active_children():
+        if process.pid not in before:
+            process.kill()
+            process.join(timeout=10)
 
 
 def _portfolio_twice(url: str) -> Store:
