@@ -102,9 +102,7 @@ def test_a_failed_update_leaves_nothing_and_the_store_usable(store: Store) -> No
 
 
 @pytest.mark.parametrize("picked", [0, 1, 3_000])
-def test_key_in_finds_the_same_rows_as_in_with_one_parameter(
-    store: Store, picked: int
-) -> None:
+def test_key_in_finds_the_same_rows_as_in_with_one_parameter(store: Store, picked: int) -> None:
     count = 2_000
     _seed(store, count)
     keys = [f"C{n:05d}" for n in range(1, 2 * picked, 2)][:picked]  # odd ids, some past the end

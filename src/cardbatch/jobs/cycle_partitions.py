@@ -18,6 +18,7 @@ run after its last committed chunk.
 
 from __future__ import annotations
 
+import multiprocessing
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ EXECUTORS = ("local", "dask")
 PARTITION_ACCOUNTS_DEFAULT = 50_000
 DASK_RETRIES = 3
 LOCAL_CLUSTER_WORKERS = 2
+KILL_JOIN_S = 10
 
 
 class ExecutorError(ValueError):
@@ -165,6 +167,7 @@ def _on_dask(
     from dask.distributed import Client, LocalCluster
 
     cluster: Any = None
+    before = {p.pid for p in multiprocessing.active_children()}
     if scheduler is None:
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=LOCAL_CLUSTER_WORKERS, threads_per_worker=1, processes=True,
@@ -176,7 +179,21 @@ def _on_dask(
             return run_on_client(client, url, parts, day, actor, settings, on_partition)
     finally:
         if cluster is not None:
-            cluster.close()
+            close_local_cluster(cluster, before)
+
+
+def close_local_cluster(cluster: Any, before: set[int | None]) -> None:
+    """Close a local cluster, then kill any of its worker processes still alive.
+
+    A worker the nanny was restarting when ``close`` timed out (seen on a loaded machine)
+    would otherwise outlive the command; ``before`` are the child processes that are not
+    the cluster's.
+    """
+    cluster.close()
+    for process in multiprocessing.active_children():
+        if process.pid not in before:
+            process.kill()
+            process.join(timeout=KILL_JOIN_S)
 
 
 def run_on_client(

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from cardbatch.engine.settings import EngineSettings
 from cardbatch.jobs.cycle_partitions import (
     PartitionOutcome,
+    close_local_cluster,
     partitions,
     run_on_client,
     run_partitioned,
@@ -51,13 +52,8 @@ def client() -> Iterator[Any]:
                            dashboard_address=None)  # fmt: skip
     with Client(cluster) as dask_client:
         yield dask_client
-    cluster.close()
-    # A worker the nanny was still restarting when close timed out (seen on a loaded
-    # machine) would outlive the session: no process of the cluster may stay behind.
-    for process in multiprocessing.active_children():
-        if process.pid not in before:
-            process.kill()
-            process.join(timeout=10)
+    close_local_cluster(cluster, before)
+    assert [p for p in multiprocessing.active_children() if p.pid not in before] == []
 
 
 def _portfolio_twice(url: str) -> Store:
