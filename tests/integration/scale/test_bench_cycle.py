@@ -55,6 +55,24 @@ def test_bench_cycle_without_yardsticks_times_the_night_only(
     assert "vs_reference" not in report and "write_floor_s" not in report
 
 
+def test_in_place_uses_the_cached_portfolio_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    sys.path.insert(0, str(ROOT))
+    from bench import cycle
+
+    args = {"accounts": 20, "seed": 1, "backend": "sqlite", "executor": "local",
+            "partition_accounts": 50_000, "no_yardsticks": True}  # fmt: skip
+    first = cycle.run(args)  # builds the cache, runs on a copy
+    cached = tmp_path / "out" / "bench" / "cache" / "cycle-20-1.db"
+    assert cached.exists()
+    moved = cycle.run({**args, "in_place": True})
+    assert moved["postings"] == first["postings"] and moved["ledger_balanced"] is True
+    assert not cached.exists()
+    assert list((tmp_path / "out" / "bench").glob("cycle-run-*")) == []
+
+
 def test_the_reference_writes_per_row_and_leaves_the_portfolio_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
