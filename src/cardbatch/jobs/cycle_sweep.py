@@ -41,11 +41,12 @@ def sweeping_products(conn: Connection, codes: Sequence[str], day: date) -> set[
 
 
 def list_sweeps(conn: Connection, ctx: JobContext) -> list[Item]:
+    sweeping = sweeping_products(conn, sorted(io.configured_products(conn)), ctx.business_date)
+    if not sweeping:  # no product sweeps tonight: no need to read the partition's cards
+        return []
     card = io.cards(conn, within=io.partition_of(ctx.params)).filter(
         ~pl.col("status").is_in(CLOSED_STATUSES) & pl.col("repayment_account_id").is_not_null()
     )
-    codes = sorted(set(card["product_code"].to_list()))
-    sweeping = sweeping_products(conn, codes, ctx.business_date)
     chosen = card.filter(pl.col("product_code").is_in(sorted(sweeping)))["account_id"]
     return [Item(f"{a}:sweep", a) for a in sorted(chosen.to_list())]
 
