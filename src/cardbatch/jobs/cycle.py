@@ -83,6 +83,10 @@ TermsCache = dict[tuple[str, date], Any]
 # commits and kernel passes), for ~100 MB more peak memory, flat in the portfolio size.
 CHUNK_SCALE = 40
 _LISTED = ("account_id", "product_code", "due_date", "arrears_since")  # what the lists read
+# What the late-fee step reads of an account's state (the kernel's LATE_FEE_INPUT and the
+# period the payments are counted over).
+_LATE_FEE_STATE = ("account_id", "product_code", "last_statement_date", "due_date",
+                   "statement_balance_fen", "minimum_fen")  # fmt: skip
 
 
 def _within(ctx: JobContext) -> io.AccountRange | None:
@@ -124,7 +128,7 @@ def process_late_fees(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) 
     day = ctx.business_date
     items = frames.chunk_frame(chunk)
     ids = items["account_id"].to_list()
-    state = io.states(conn, ids)
+    state = io.states(conn, ids, columns=_LATE_FEE_STATE)
     cache: TermsCache = {}
     txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     fees = [pl.DataFrame(schema={"account_id": pl.String, "fee_fen": pl.Int64})]
