@@ -87,6 +87,10 @@ _LISTED = ("account_id", "product_code", "due_date", "arrears_since")  # what th
 # period the payments are counted over).
 _LATE_FEE_STATE = ("account_id", "product_code", "last_statement_date", "due_date",
                    "statement_balance_fen", "minimum_fen")  # fmt: skip
+# What auto-repayment and delinquency read: the due state the kernels judge, and the
+# delinquency fields they compare and replace.
+_DUE_STATE = (*_LATE_FEE_STATE, "arrears_fen", "arrears_since", "dpd", "bucket",
+              "five_category")  # fmt: skip
 
 
 def _within(ctx: JobContext) -> io.AccountRange | None:
@@ -194,7 +198,7 @@ def process_autopay(conn: Connection, ctx: JobContext, chunk: Sequence[Item]) ->
     day = ctx.business_date
     items = frames.chunk_frame(chunk)
     ids = items["account_id"].to_list()
-    state = io.states(conn, ids)
+    state = io.states(conn, ids, columns=_DUE_STATE)
     card = io.cards(conn, ids)
     earlier = _attempts_since(conn, ids, state)
     txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
@@ -479,7 +483,7 @@ def process_delinquency(conn: Connection, ctx: JobContext, chunk: Sequence[Item]
     day = ctx.business_date
     items = frames.chunk_frame(chunk)
     ids = items["account_id"].to_list()
-    state = io.states(conn, ids)
+    state = io.states(conn, ids, columns=_DUE_STATE)
     txns = io.payments(conn, ids, state["last_statement_date"].min(), day)
     starts = state.select("account_id", pl.col("last_statement_date").alias("start"),
                           pl.lit(day).alias("end"))  # fmt: skip
