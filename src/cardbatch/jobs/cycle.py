@@ -456,8 +456,11 @@ def _inputs_json(label: str, parts: dict[str, pl.DataFrame]) -> pl.DataFrame:
     ids = parts["account"].select("account_id")
     nested = ids
     for name, frame in parts.items():
+        # The lots and transactions do not repeat the account's id (the statement row and the
+        # account part hold it): about a tenth of a statement's stored bytes.
+        dropped = ["_of"] if name == "account" else ["_of", "account_id"]
         rows = frame.with_columns(pl.col("account_id").alias("_of")).group_by("_of").agg(
-            pl.struct(pl.exclude("_of")).alias(name)
+            pl.struct(pl.exclude(dropped)).alias(name)
         )  # fmt: skip
         nested = nested.join(rows, left_on="account_id", right_on="_of", how="left")
         nested = nested.with_columns(pl.col(name).fill_null([]))
