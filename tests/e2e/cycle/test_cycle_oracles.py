@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -97,6 +100,27 @@ def test_explain_names_rule_version_and_days(sqlite_url: str) -> None:
     assert texts[0] == "rule version STD@1"
     assert any("18.50" in t for t in texts), texts
     assert any("late fee" in t for t in texts), texts
+    _store_inputs_the_older_way(sqlite_url, card)  # lots and txns carrying the account id
+    again = cli_json("--db", sqlite_url, "cycle", "explain", card, "--date", "2024-05-05")
+    assert again["lines"] == found["lines"]
+
+
+def _store_inputs_the_older_way(sqlite_url: str, card: str) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        (raw,) = conn.execute(
+            "SELECT inputs_json FROM statements WHERE account_id = ? AND statement_date = ?",
+            (card, "2024-05-05"),
+        ).fetchone()
+        inputs = json.loads(raw)
+        rows = inputs["lots"] + inputs["txns"]
+        assert rows and all("account_id" not in row for row in rows)
+        for part in ("lots", "txns"):
+            inputs[part] = [{"account_id": card, **row} for row in inputs[part]]
+        conn.execute(
+            "UPDATE statements SET inputs_json = ? WHERE account_id = ? AND statement_date = ?",
+            (json.dumps(inputs), card, "2024-05-05"),
+        )
 
 
 def test_o1_through_the_night_from_transaction_files(db_url: str, tmp_path: Path) -> None:
