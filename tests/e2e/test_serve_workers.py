@@ -91,9 +91,17 @@ def server(sqlite_url: str, tmp_path: Path) -> Iterator[Server]:
         _wait_until(lambda: len(found.workers()) == 2, "two workers run")
         yield found
     finally:
+        workers = found.workers() if process.poll() is None else []
         if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+        for pid in workers:  # never leave a worker behind, whatever the test did
+            if _cmdline(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_connections_are_spread_over_the_workers(server: Server) -> None:
@@ -132,6 +140,15 @@ def test_sigterm_stops_every_worker_and_frees_the_port(server: Server) -> None:
         s.bind(("127.0.0.1", server.port))  # nobody holds it any more
 
 
+def test_workers_stop_themselves_when_the_supervisor_is_killed(server: Server) -> None:
+    workers = server.workers()
+    server.process.kill()  # SIGKILL: the supervisor cannot stop anything
+    server.process.wait(timeout=30)
+    _wait_until(lambda: all(not _cmdline(pid) for pid in workers), "the orphaned workers exit")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", server.port))  # nobody holds it any more
+
+
 def test_a_port_in_use_is_one_clear_line(sqlite_url: str) -> None:
     assert run_cli("--db", sqlite_url, "db", "upgrade").returncode == 0
     with socket.socket() as taken:
@@ -144,7 +161,7 @@ def test_a_port_in_use_is_one_clear_line(sqlite_url: str) -> None:
     assert "Traceback" not in done.stderr
 
 
-def _die_at_once(_host: str, _port: int, _db_url: str) -> None:
+def _die_at_once(_host: str, _port: int, _db_url: str, _parent_pid: int) -> None:
     raise SystemExit(3)
 
 

@@ -10,7 +10,8 @@ connections over the listening sockets by a hash of the client's address and por
 The parent holds one more socket on the address, bound but never listening, so that the
 port stays taken while a worker restarts and a second server cannot start on it by
 mistake (a process without ``SO_REUSEPORT`` gets "address in use"). It restarts a worker
-that dies and stops all of them on SIGINT or SIGTERM. Workers that keep dying (more than
+that dies and stops all of them on SIGINT or SIGTERM; a worker whose parent is gone
+(killed outright) stops itself within a second. Workers that keep dying (more than
 ``RESTARTS_MAX`` restarts within ``RESTART_WINDOW_S``: the database gone, a broken install)
 stop the server with :class:`WorkersKeepDying` rather than restarting forever.
 """
@@ -22,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,6 +37,7 @@ STOP_TIMEOUT_S = 10.0
 WATCH_INTERVAL_S = 1.0
 RESTARTS_MAX = 10
 RESTART_WINDOW_S = 60.0
+PARENT_POLL_S = 1.0
 APP_FACTORY = "cardbatch.api.app:app_from_env"
 
 
@@ -52,17 +55,37 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, db_url: str) -> None:  # runs in the worker process
+def _worker(host: str, port: int, db_url: str, parent_pid: int) -> None:  # in the worker
     import uvicorn
 
     from cardbatch.logs import configure_json_logging
 
     configure_json_logging()
+    exit_with_parent(parent_pid)
     os.environ["CARDBATCH_DB"] = db_url  # the app factory opens the store from it
     sock = reuseport_socket(host, port)
     sock.listen(BACKLOG)
     config = uvicorn.Config(APP_FACTORY, factory=True, log_config=None, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threading.Thread:
+    """Stop this worker when the supervisor ``parent_pid`` is gone.
+
+    A supervisor killed outright (SIGKILL, the out-of-memory killer) cannot stop its
+    workers; they would go on serving the shared port unsupervised, and with the code of
+    before a restart. A daemon thread checks the parent every ``poll_s`` and then sends
+    this process SIGTERM: uvicorn finishes the requests in hand and exits.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    watcher.start()
+    return watcher
 
 
 class WorkersKeepDying(RuntimeError):
@@ -78,9 +101,9 @@ class Workers:
         port: int,
         count: int,
         db_url: str,
-        target: Callable[[str, int, str], None] = _worker,
+        target: Callable[[str, int, str, int], None] = _worker,
     ) -> None:
-        self.args = (host, port, db_url)
+        self.args = (host, port, db_url, os.getpid())
         self.count = count
         self.target = target
         self.context = multiprocessing.get_context("spawn")
