@@ -185,8 +185,8 @@ def _on_dask(
 def close_local_cluster(cluster: Any, before: set[int | None]) -> None:
     """Close a local cluster, then kill any of its worker processes still alive.
 
-    A worker the nanny was restarting when ``close`` timed out (seen on a loaded machine)
-    would otherwise outlive the command; ``before`` are the child processes that are not
+    A worker the nanny is still restarting when ``close`` times out would otherwise
+    outlive the command; ``before`` are the child processes that are not
     the cluster's.
     """
     cluster.close()
