@@ -43,7 +43,7 @@ from tests.reference.cycle_reference import RefAccount, Txn
 from tests.reference.cycle_reference import run_period as reference_period
 
 from bench.common import PG_ADMIN_URL, emit, on_server, peak_rss_mb, remove_sqlite
-from bench.write_floor import ledger_rows, write_floor
+from bench.write_floor import ledger_rows, migrate, write_floor
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.engine.settings import load_settings
 from cardbatch.jobs import cycle_io
@@ -52,7 +52,6 @@ from cardbatch.jobs.cycle_portfolio import BUSINESS_DATE, PRODUCT_CODE, build_po
 from cardbatch.services import ledger
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store, open_store
-from cardbatch.store.migrate import upgrade
 from cardbatch.store.tables_cycle import STATEMENT_AMOUNTS
 
 CACHE = Path("out/bench/cache")
@@ -176,9 +175,7 @@ def cycle_postings(store: Store) -> int:
 
 
 def _build(url: str, accounts_n: int, seed: int) -> None:
-    bare = open_store(url, require_schema=False)
-    upgrade(bare)
-    bare.dispose()
+    migrate(url)
     store = open_store(url)
     build_portfolio(store, accounts_n, seed)
     store.dispose()
@@ -210,7 +207,7 @@ def fresh_copy(
         cached = CACHE / f"cycle-{accounts_n}-{seed}.db"
         if not cached.exists():
             partial = cached.with_suffix(".partial")
-            partial.unlink(missing_ok=True)
+            remove_sqlite(partial)  # with a killed build's WAL, which must not meet a new file
             _build_apart(f"sqlite:///{partial}", accounts_n, seed)
             partial.replace(cached)
         target = Path(db.removeprefix("sqlite:///")) if db else (

@@ -47,7 +47,7 @@ def ledger_rows(store: Store, key_pattern: str) -> tuple[Rows, Rows]:
 def write_floor(backend: str, db: str | None, entries: Rows, postings: Rows) -> float:
     """Seconds to bulk-insert the rows into an empty migrated schema, in one transaction."""
     with fresh_database(backend, FLOOR_FOLDER, db or PG_ADMIN_URL, prefix="floor") as url:
-        _migrate(url)
+        migrate(url)
         store = open_store(url)
         started = time.perf_counter()
         with store.write() as conn:
@@ -58,7 +58,8 @@ def write_floor(backend: str, db: str | None, entries: Rows, postings: Rows) -> 
     return seconds
 
 
-def _migrate(url: str) -> None:
+def migrate(url: str) -> None:
+    """Bring a new, empty database to the current schema."""
     bare = open_store(url, require_schema=False)
     upgrade(bare)
     bare.dispose()

@@ -69,7 +69,7 @@ def _worker(host: str, port: int, db_url: str, parent_pid: int) -> None:  # in t
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def exit_with_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threading.Thread:
+def exit_with_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> None:
     """Stop this worker when the supervisor ``parent_pid`` is gone.
 
     A supervisor killed outright (SIGKILL, the out-of-memory killer) cannot stop its
@@ -83,9 +83,7 @@ def exit_with_parent(parent_pid: int, poll_s: float = PARENT_POLL_S) -> threadin
             time.sleep(poll_s)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    watcher = threading.Thread(target=watch, name="parent-watch", daemon=True)
-    watcher.start()
-    return watcher
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class WorkersKeepDying(RuntimeError):

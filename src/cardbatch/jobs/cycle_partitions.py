@@ -167,8 +167,9 @@ def _on_dask(
     from dask.distributed import Client, LocalCluster
 
     cluster: Any = None
-    before = {p.pid for p in multiprocessing.active_children()}
+    before: set[int | None] = set()
     if scheduler is None:
+        before = {p.pid for p in multiprocessing.active_children()}
         cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=LOCAL_CLUSTER_WORKERS, threads_per_worker=1, processes=True,
             dashboard_address=None,

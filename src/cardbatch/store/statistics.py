@@ -5,8 +5,8 @@ filled in bulk and read at once (a portfolio load, a day's transactions, then th
 night) still has the statistics of before the load, or none at all, until
 autovacuum gets to it, and the planner then takes a join for tiny: the cycle's read
 of a chunk's ledger activity ran as a nested loop over every entry of the period
-(170 ms per 10,000 accounts instead of 75 ms at 20,000 accounts, and growing with
-the ledger, not the chunk). :func:`refresh_statistics` analyzes the tables named whose
+(170 ms instead of 75 ms for 10,000 accounts, and growing with the ledger, not the
+chunk). :func:`refresh_statistics` analyzes the tables named whose
 statistics are missing or older than a tenth of their rows (the rule autovacuum
 itself uses), in the caller's transaction. SQLite plans these reads well from its
 indexes alone, and its statistics would change plans that are measured as they are:
