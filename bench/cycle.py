@@ -218,6 +218,7 @@ def fresh_copy(
         else:
             shutil.copyfile(cached, target)
         try:
+            migrate(f"sqlite:///{target}")  # a portfolio cached by older code: to this schema
             yield f"sqlite:///{target}"
         finally:
             if not db:
@@ -239,6 +240,7 @@ def fresh_copy(
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
+        migrate(on_server(admin, name))
         yield on_server(admin, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -75,7 +75,7 @@ def _story(conn: Connection, key: str, product: str | None) -> EntryStory:
     ]  # fmt: skip
     return EntryStory(
         key, head.entry_id, head.business_date, head.kind, head.description, head.reference_key,
-        legs, _run(conn, head.run_id), _item(conn, key),
+        legs, _run(conn, head.run_id), _item(conn, head.entry_id),
         version.label if version is not None else None, corrected,
     )  # fmt: skip
 
@@ -90,10 +90,11 @@ def _run(conn: Connection, run_id: str | None) -> dict[str, Any] | None:
             "status": row.status, "rerun_no": row.rerun_no}  # fmt: skip
 
 
-def _item(conn: Connection, key: str) -> dict[str, Any] | None:
+def _item(conn: Connection, entry_id: int) -> dict[str, Any] | None:
+    """The first engine item (by run) that holds the entry: the one that posted it."""
     ir = item_results.c
     row = conn.execute(
-        select(item_results).where(ir.entry_key == key).order_by(ir.run_id).limit(1)
+        select(item_results).where(ir.entry_id == entry_id).order_by(ir.run_id).limit(1)
     ).first()
     if row is None:
         return None

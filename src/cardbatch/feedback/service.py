@@ -185,10 +185,10 @@ def _with_items(conn: Connection, keyed: list[tuple[str, int]]) -> list[Link]:
         return []
     ir = item_results.c
     items = {
-        key: (run_id, step, item)
-        for key, run_id, step, item in conn.execute(
-            select(ir.entry_key, ir.run_id, ir.step_name, ir.item_key).where(
-                ir.entry_key.in_([k for k, _ in keyed]), ir.status == "succeeded"
+        entry_id: (run_id, step, item)
+        for entry_id, run_id, step, item in conn.execute(
+            select(ir.entry_id, ir.run_id, ir.step_name, ir.item_key).where(
+                ir.entry_id.in_([entry_id for _, entry_id in keyed]), ir.status == "succeeded"
             )
         )
     }
@@ -201,7 +201,7 @@ def _with_items(conn: Connection, keyed: list[tuple[str, int]]) -> list[Link]:
     )
     links = []
     for key, entry_id in keyed:
-        run_id, step, item = items.get(key, (runs.get(key), None, None))
+        run_id, step, item = items.get(entry_id, (runs.get(key), None, None))
         links.append(Link(key, entry_id, run_id, step, item))
     return links
 

@@ -24,7 +24,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 5
 
 # The newest migration (store/migrations/versions); tests keep it equal to Alembic's head.
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 
 
 class StoreError(RuntimeError):

@@ -7,6 +7,8 @@ the schema in a database, and a test checks that they agree with this file.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 NAMING = {
@@ -33,6 +36,13 @@ metadata = MetaData(naming_convention=NAMING)
 
 # An integer id that is a rowid alias on SQLite and a 64-bit integer elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def not_null_only(column: str) -> dict[str, Any]:
+    """Index options for a partial index over the rows where ``column`` holds a value."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
+
 
 customers = Table(
     "customers",
@@ -112,6 +122,8 @@ journal_entries = Table(
     Column("run_id", String(64)),
     Column("actor", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The entries that correct or reverse one (explain); the night's entries refer to none.
+    Index("ix_journal_entries_reference_key", "reference_key", **not_null_only("reference_key")),
 )
 
 postings = Table(

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cardbatch.store.tables import journal_entries, metadata, postings
+from cardbatch.store.tables import journal_entries, metadata, not_null_only, postings
 
 # Indexes the engine needs on the ledger's tables: control totals read the postings
 # of a step's entries by entry id, and the night reads what each run posted.
@@ -138,4 +138,6 @@ item_results = Table(
     Column("chunk_no", Integer, nullable=False),
     Column("message", Text),
     Index("ix_item_results_business_date", "business_date"),
+    # The item that posted an entry (explain, feedback links); rows without one stay out.
+    Index("ix_item_results_entry_id", "entry_id", **not_null_only("entry_id")),
 )
