@@ -33,8 +33,8 @@ from cardbatch.paybatch import SubmitRequest, approve, run_batch, submit, write_
 from cardbatch.paybatch.model import CHUNK_ROWS_DEFAULT
 from cardbatch.services import ledger
 from cardbatch.store import Store, open_store
+from cardbatch.store.frame_io import insert_tuples
 from cardbatch.store.migrate import upgrade
-from cardbatch.store.paybatch_repo import bulk_insert
 
 ROWS_DEFAULT = 1_000_000
 ROWS_MAX = 2_000_000
@@ -60,7 +60,7 @@ def holder(n: int) -> str:
 def make_accounts(store: Store, rows: int) -> None:
     columns = ("account_id", "holder_name", "status", "created_at", "created_by")
     with store.write() as conn:
-        bulk_insert(
+        insert_tuples(
             conn, "deposit_accounts", columns, [(EMPLOYER, "某某公司", "active", NOW, "bench")]
         )
         conn.exec_driver_sql(
@@ -70,7 +70,7 @@ def make_accounts(store: Store, rows: int) -> None:
         )
         batch = 100_000
         for start in range(1, rows + 1, batch):
-            bulk_insert(conn, "deposit_accounts", columns, [
+            insert_tuples(conn, "deposit_accounts", columns, [
                 (account(n), holder(n), "closed" if n % 997 == 0 else "active", NOW, "bench")
                 for n in range(start, min(start + batch, rows + 1))
             ])  # fmt: skip

@@ -2,7 +2,7 @@
 
 A benchmark reads back the journal entries and postings its run wrote (by idempotency key
 pattern) and times inserting the same rows into an identical, freshly migrated, empty
-schema in one transaction by the store's bulk insert (``paybatch_repo.bulk_insert``: one
+schema in one transaction by the store's bulk insert (``frame_io.insert_tuples``: one
 executemany per table on SQLite, COPY on PostgreSQL). Its ``vs_write_floor`` is its own
 time over this one; no run can write the same rows faster through the store.
 """
@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from bench.common import PG_ADMIN_URL, fresh_database
 from cardbatch.store import Store, open_store
+from cardbatch.store.frame_io import insert_tuples
 from cardbatch.store.migrate import upgrade
-from cardbatch.store.paybatch_repo import bulk_insert
 
 FLOOR_FOLDER = Path("out/bench")
 ENTRY_COLUMNS = (
@@ -51,8 +51,8 @@ def write_floor(backend: str, db: str | None, entries: Rows, postings: Rows) -> 
         store = open_store(url)
         started = time.perf_counter()
         with store.write() as conn:
-            bulk_insert(conn, "journal_entries", ENTRY_COLUMNS, entries)
-            bulk_insert(conn, "postings", POSTING_COLUMNS, postings)
+            insert_tuples(conn, "journal_entries", ENTRY_COLUMNS, entries)
+            insert_tuples(conn, "postings", POSTING_COLUMNS, postings)
         seconds = time.perf_counter() - started
         store.dispose()
     return seconds

@@ -7,6 +7,7 @@ repeated key and SQLite use one UPDATE per row. Every path must leave the same r
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -14,7 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from cardbatch.store import Store
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, key_in, read_frame, update_rows
+from cardbatch.store.frame_io import (
+    PG_COPY_MIN_ROWS,
+    gc_paused,
+    insert_tuples,
+    key_in,
+    read_frame,
+    update_rows,
+)
 from cardbatch.store.tables import customers
 
 NOW = datetime(2026, 3, 5, 22, 0, tzinfo=UTC)
@@ -146,3 +154,33 @@ def test_read_frame_types_nulls_and_no_rows(store: Store) -> None:
     assert framed.schema == pl.Schema(schema) and none.schema == pl.Schema(schema)
     assert framed.rows() == plain and none.height == 0
     assert framed["city"].null_count() > 0
+
+
+def test_bulk_moves_hold_the_collector_and_give_it_back(store: Store) -> None:
+    """Reads and inserts run with the cyclic collector held and leave it as they found it."""
+    seen: list[bool] = []
+    with gc_paused():
+        seen.append(gc.isenabled())
+    seen.append(gc.isenabled())
+    gc.disable()
+    try:
+        with gc_paused():  # held by someone else: left held
+            pass
+        seen.append(gc.isenabled())
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("a failed insert")
+    seen.append(gc.isenabled())
+    assert seen == [False, True, False, True]
+
+    rows = [(f"C{n:05d}", f"客户{n}", f"ID{n:016d}", NOW, "tester") for n in range(300)]
+    columns = ("customer_id", "name", "id_number", "created_at", "created_by")
+    c = customers.c
+    with store.write() as conn:
+        insert_tuples(conn, "customers", columns, rows)
+        assert gc.isenabled()
+        framed = read_frame(conn, select(c.customer_id).order_by(c.customer_id),
+                            {"customer_id": pl.String()})  # fmt: skip
+        assert gc.isenabled()
+    assert framed["customer_id"].to_list() == [row[0] for row in rows]

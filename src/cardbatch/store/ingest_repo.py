@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Connection, Index, Table, func, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
+from cardbatch.store.frame_io import gc_paused
 from cardbatch.store.tables_ingest import imports
 
 KEY_LOOKUP_CHUNK = 500
@@ -64,25 +64,6 @@ def is_empty(conn: Connection, table: Table) -> bool:
     return conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
 
 
-def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert rows by the fastest path: COPY on PostgreSQL, executemany on SQLite."""
-    if not rows:
-        return
-    names = ", ".join(columns)
-    if conn.dialect.name == "postgresql" and len(rows) >= PG_COPY_MIN_ROWS:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    placeholders = ", ".join(mark for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", list(rows))
-
-
 def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
     """Insert a Polars frame whose columns are named as the table's.
 
@@ -111,7 +92,8 @@ def insert_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
     assert raw is not None
     cursor = raw.cursor()
     try:  # the DB-API cursor takes the rows lazily: no list of a chunk's tuples
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
+        with gc_paused():
+            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
     finally:
         cursor.close()
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cardbatch.domain.ledger import IdempotencyConflict, JournalEntry
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS
+from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, insert_tuples
 from cardbatch.store.tables import balances, journal_entries, postings
 
 KEY_LOOKUP_CHUNK = 500
@@ -65,8 +65,8 @@ def post_entries(
         for new_id, e in zip(new_ids, fresh, strict=True)
         for p in e.postings
     ]
-    _bulk_insert(conn, journal_entries.name, _ENTRY_COLUMNS, entry_rows)
-    _bulk_insert(conn, postings.name, _POSTING_COLUMNS, posting_rows)
+    insert_tuples(conn, journal_entries.name, _ENTRY_COLUMNS, entry_rows)
+    insert_tuples(conn, postings.name, _POSTING_COLUMNS, posting_rows)
     apply_balance_deltas(conn, _balance_deltas(fresh))
     entry_ids.update((e.idempotency_key, i) for i, e in zip(new_ids, fresh, strict=True))
     return PostResult(entry_ids, len(fresh), len(existing), len(posting_rows))
@@ -127,25 +127,6 @@ def allocate_entry_ids(conn: Connection, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
-def _bulk_insert(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert rows by the store's fastest path: COPY on PostgreSQL, executemany on SQLite."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql" and len(rows) >= PG_COPY_MIN_ROWS:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
-        return
-    placeholders = ", ".join("?" if conn.dialect.name == "sqlite" else "%s" for _ in columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
-    )
-
-
 def _balance_deltas(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], int]:
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for entry in entries:
@@ -180,7 +161,7 @@ def _pg_apply_balance_deltas(conn: Connection, deltas: dict[tuple[str, str], int
         "(account_id varchar(40), component varchar(16), delta_fen bigint) ON COMMIT DELETE ROWS"
     )
     conn.exec_driver_sql("TRUNCATE balance_deltas")
-    _bulk_insert(
+    insert_tuples(
         conn,
         "balance_deltas",
         ("account_id", "component", "delta_fen"),

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, bindparam, select, tuple_, update
 
 from cardbatch.domain.ledger import Component
-from cardbatch.store.paybatch_repo import bulk_insert
+from cardbatch.store.frame_io import insert_tuples
 from cardbatch.store.tables import balances, deposit_accounts
 from cardbatch.store.tables_paybatch import loan_deductions, loan_instalments, loan_products, loans
 
@@ -59,7 +59,7 @@ def insert_loans(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def insert_instalments(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    bulk_insert(conn, loan_instalments.name, INSTALMENT_COLUMNS, rows)
+    insert_tuples(conn, loan_instalments.name, INSTALMENT_COLUMNS, rows)
 
 
 class Candidate(NamedTuple):
@@ -126,7 +126,7 @@ def attempted(conn: Connection, keys: Sequence[tuple[str, int, int]]) -> set[tup
 
 
 def insert_deductions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    bulk_insert(conn, loan_deductions.name, DEDUCTION_COLUMNS, rows)
+    insert_tuples(conn, loan_deductions.name, DEDUCTION_COLUMNS, rows)
 
 
 def update_instalments(conn: Connection, changes: Sequence[dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from cardbatch.domain.ledger import Component
-from cardbatch.store.frame_io import PG_COPY_MIN_ROWS, fetch_rows
+from cardbatch.store.frame_io import fetch_rows, insert_tuples
 from cardbatch.store.tables import balances, deposit_accounts, enterprises
 from cardbatch.store.tables_paybatch import mandates, paybatch_results, paybatch_rows, paybatches
 
@@ -45,26 +45,6 @@ RESULT_COLUMNS = (
     "chunk_no",
     "entry_key",
 )
-
-
-def bulk_insert(
-    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """Insert many rows by the store's fastest path: COPY on PostgreSQL, else executemany."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql" and len(rows) >= PG_COPY_MIN_ROWS:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-            for row in rows:
-                cp.write_row(row)
-        return
-    marker = "?" if conn.dialect.name == "sqlite" else "%s"
-    placeholders = ", ".join(marker for _ in columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
-    )
 
 
 # ----------------------------------------------------------------------------- parties
@@ -129,7 +109,7 @@ def insert_batch(conn: Connection, values: dict[str, Any]) -> int:
 
 def insert_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Rows as tuples in :data:`ROW_COLUMNS` order."""
-    bulk_insert(conn, paybatch_rows.name, ROW_COLUMNS, rows)
+    insert_tuples(conn, paybatch_rows.name, ROW_COLUMNS, rows)
 
 
 def get_batch(conn: Connection, batch_id: int) -> RowMapping | None:
@@ -237,7 +217,7 @@ def pending_total_fen(conn: Connection, batch_id: int) -> int:
 
 def insert_results(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Results as tuples in :data:`RESULT_COLUMNS` order."""
-    bulk_insert(conn, paybatch_results.name, RESULT_COLUMNS, rows)
+    insert_tuples(conn, paybatch_results.name, RESULT_COLUMNS, rows)
 
 
 class ResultTotals(NamedTuple):

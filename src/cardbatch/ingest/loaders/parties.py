@@ -31,9 +31,9 @@ from cardbatch.domain.masking import mask_name
 from cardbatch.ingest.loaders.base import LoadContext, LoadOutcome, changes
 from cardbatch.ingest.validate import INDEX, LINE
 from cardbatch.money import format_fen
+from cardbatch.store.frame_io import insert_tuples
 from cardbatch.store.ingest_repo import (
     CopyStream,
-    bulk_insert,
     create_index,
     drop_index,
     insert_frame,
@@ -345,7 +345,7 @@ class DepositsLoader:
         columns = ("account_id", "holder_name", "status", "customer_id", "opened_on", *_AUDIT)
         values = [(r["account_id"], r["holder_name"], r["status"], r["customer_id"],
                    r["opened_on"], ctx.now, ctx.actor) for r in rows]  # fmt: skip
-        bulk_insert(conn, deposit_accounts, columns, values)
+        insert_tuples(conn, deposit_accounts.name, columns, values)
         openings = [
             transfer(f"opening:{r['account_id']}", ctx.business_date, EntryKind.OPENING,
                      debit=(GL.COUNTER_CASH, Component.BALANCE),
