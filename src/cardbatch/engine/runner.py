@@ -45,6 +45,7 @@ from cardbatch.engine.repo import RunIdentity, RunRow, RunStatus
 from cardbatch.engine.settings import EngineSettings
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
+from cardbatch.store.frame_io import gc_paused
 from cardbatch.store.ledger_frames import post_frames_settled
 
 
@@ -256,10 +257,10 @@ class _Executor:
         if row is not None and row.totals.status == "completed":
             return
         self._check_before(step, done)
-        with self.reading() as conn:
+        with self.reading() as conn, gc_paused():  # a step's items: often 100,000s, no cycles
             items = list(step.list_items(conn, self.ctx))
-        _check_items(step, items)
-        fingerprint = items_fingerprint(items)
+            _check_items(step, items)
+            fingerprint = items_fingerprint(items)
         if row is None and not items:  # nothing to do: started and completed in one go
             with self.tx() as conn:
                 repo.start_step(conn, self.run.run_id, step.name, position, 0, fingerprint,

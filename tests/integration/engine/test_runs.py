@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 
 from cardbatch.engine import (
     AlreadyCompleted,
+    Item,
+    JobContext,
     RunNotResumable,
     RunReport,
+    StepInputError,
     run_job,
 )
 from cardbatch.engine.monitor import build_report
@@ -242,3 +247,28 @@ def test_stop_asks_a_live_runner_to_stop_after_its_chunk_and_resume_finishes(
     finished = run_job(store, synthetic_request(DAY, items=2000))
     assert finished.status == "completed" and finished.run_id == stopped.run_id
     assert_counts_add_up(finished)
+
+
+def test_a_step_lists_its_items_with_the_collector_held_and_gives_it_back(store: Store) -> None:
+    """Listing makes a step's items at once (often 100,000s of objects without cycles): the
+    cyclic garbage collector is held meanwhile and running again afterwards, also when the
+    listing fails."""
+    request = synthetic_request(DAY, items=120)
+    charge, *rest = request.job.steps
+    seen: list[bool] = []
+
+    def listing(conn: Connection, ctx: JobContext) -> list[Item]:
+        seen.append(gc.isenabled())
+        return list(charge.list_items(conn, ctx))
+
+    def broken(_conn: Connection, _ctx: JobContext) -> list[Item]:
+        raise StepInputError("the input file is missing")
+
+    job = replace(request.job, steps=(replace(charge, list_items=listing), *rest))
+    report = run_job(store, replace(request, job=job))
+    assert report.status == "completed", report.reason
+    assert seen == [False] and gc.isenabled()
+    job = replace(request.job, steps=(replace(charge, list_items=broken), *rest))
+    failed = run_job(store, replace(request, job=job, business_date=DAY + timedelta(days=1)))
+    assert failed.status == "failed" and "missing" in (failed.reason or "")
+    assert gc.isenabled()
