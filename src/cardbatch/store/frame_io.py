@@ -67,13 +67,8 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.D
         with raw.cursor() as cur, cur.copy(sql) as cp:
             cp.write(csv.encode())
         return
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     with gc_paused():
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(mark for _ in columns)})",
-            rows.rows(),
-        )
+        _executemany(conn, table, columns, rows.rows())
 
 
 def insert_tuples(
@@ -89,12 +84,19 @@ def insert_tuples(
             for row in rows:
                 cp.write_row(row)
         return
+    _executemany(conn, table, columns, list(rows))
+
+
+def _executemany(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """One INSERT statement run for every row, with the collector held."""
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     with gc_paused():
         conn.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "
             f"VALUES ({', '.join(mark for _ in columns)})",
-            list(rows),
+            rows,
         )
 
 
