@@ -43,9 +43,9 @@ from cardbatch.engine.job import (
 from cardbatch.engine.monitor import RunReport, build_report
 from cardbatch.engine.repo import RunIdentity, RunRow, RunStatus
 from cardbatch.engine.settings import EngineSettings
+from cardbatch.gcpause import gc_paused
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
-from cardbatch.store.frame_io import gc_paused
 from cardbatch.store.ledger_frames import post_frames_settled
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cardbatch.domain.records import DepositStatus, EnterpriseKind
+from cardbatch.gcpause import gc_paused
 from cardbatch.money import format_fen
 from cardbatch.paybatch import model
 from cardbatch.paybatch.header import header_json, row_tuple
@@ -33,7 +34,6 @@ from cardbatch.paybatch.rules import pre_reasons
 from cardbatch.payfiles import CheckContext, FileError, check_file, parse_batch_file
 from cardbatch.payfiles.files import FormatChoice
 from cardbatch.payfiles.model import BatchFile, Kind
-from cardbatch.payfiles.textio import gc_paused
 from cardbatch.services import audit
 from cardbatch.services.actor import utc_now
 from cardbatch.store import Store
@@ -68,19 +68,20 @@ class SubmitOutcome:
 def submit(store: Store, request: SubmitRequest, actor: str) -> SubmitOutcome:
     """Check a file as a whole and record it as a validated or a rejected batch."""
     try:
-        batch = parse_batch_file(
-            request.path,
-            request.kind,
-            request.fmt,
-            declared_count=request.declared_count,
-            declared_total_fen=request.declared_total_fen,
-        )
+        with gc_paused():  # a row object per line, up to millions, none in a cycle
+            batch = parse_batch_file(
+                request.path,
+                request.kind,
+                request.fmt,
+                declared_count=request.declared_count,
+                declared_total_fen=request.declared_total_fen,
+            )
+            pre = pre_reasons(batch.rows, request.amount_fen_max_per_row)
     except FileError as exc:
         first = exc.problems[0]
         return _reject_unparsed(
             store, request, actor, Rejection(first.code, str(exc), first.iso_code)
         )
-    pre = pre_reasons(batch.rows, request.amount_fen_max_per_row)
     try:
         with store.write() as conn:
             rejection = _whole_file_rejection(conn, request, batch)

@@ -18,6 +18,7 @@ from datetime import date
 from typing import NamedTuple
 
 from cardbatch.domain.records import DepositAccount, DepositStatus
+from cardbatch.gcpause import gc_paused
 from cardbatch.money import format_fen
 from cardbatch.payfiles import iso20022, pipe, tabular, textio
 from cardbatch.payfiles.model import (
@@ -207,7 +208,7 @@ def pre_check_rows(
 ) -> list[RowResult | None]:
     """Per-row pure checks in file order: a failed :class:`RowResult`, or ``None`` when the
     row goes on to the account checks. Amount first, then duplicates (later occurrences fail)."""
-    with textio.gc_paused():
+    with gc_paused():
         repeated = duplicates(batch.rows)
         results: list[RowResult | None] = []
         for index, row in enumerate(batch.rows):

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
 
+from cardbatch.gcpause import gc_paused
 from cardbatch.money import format_fen
 from cardbatch.payfiles import textio
 from cardbatch.payfiles.model import (
@@ -67,7 +68,7 @@ def parse(
 ) -> BatchFile:
     """Parse a pipe file; raise :class:`FileError` listing every structural problem."""
     text, encoding = textio.decode_text(data, source)
-    with textio.gc_paused():
+    with gc_paused():
         return _parse_text(text, data, encoding, source, kind, declared_count, declared_total_fen)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from cardbatch.gcpause import gc_paused
 from cardbatch.payfiles import pain002, pipe, tabular, textio
 from cardbatch.payfiles.model import BatchFile, RowResult
 
@@ -103,7 +104,7 @@ def write_returns(
     pain.002 CreDtTm and XLSX document dates (default: now, UTC).
     """
     stamp = created_at or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    with textio.gc_paused():
+    with gc_paused():
         rendered = render_returns(batch_file, results, stamp)
     paths = []
     for name, data in rendered.items():

@@ -5,12 +5,9 @@ Shared by the format modules; no format knowledge lives here.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -198,19 +195,6 @@ def merge_declared(
             )
         )
     return in_file if in_file is not None else given
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a parser builds millions of acyclic tuples
-    (collections would rescan them again and again); restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

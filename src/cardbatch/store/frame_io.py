@@ -9,10 +9,8 @@ read as the store's Date type keeps them on SQLite (``YYYY-MM-DD`` text).
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -30,27 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from cardbatch.gcpause import gc_paused
+
 PG_COPY_MIN_ROWS = 200  # below this, a plain executemany is as quick as COPY
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while a bulk move makes many acyclic objects.
-
-    A chunk's read or insert makes hundreds of thousands of driver rows and tuples; each
-    700 of them trigger a collection, and every so often a full one walks every object
-    alive, those rows included (about a tenth of a night's CPU). Rows and tuples hold no
-    cycles, so nothing is left for the collector; it runs again as usual afterwards.
-    Process-wide: a thread that finds the collector already held leaves it alone.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: pl.DataFrame) -> None:

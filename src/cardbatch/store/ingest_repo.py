@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Connection, Index, Table, func, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from cardbatch.store.frame_io import gc_paused
+from cardbatch.gcpause import gc_paused
 from cardbatch.store.tables_ingest import imports
 
 KEY_LOOKUP_CHUNK = 500

@@ -65,12 +65,3 @@ def test_write_atomic_leaves_no_temporary_file(tmp_path: Path) -> None:
     textio.write_atomic(target, b"data")
     assert target.read_bytes() == b"data"
     assert [p.name for p in target.parent.iterdir()] == ["x.txt"]
-
-
-def test_gc_paused_restores_the_collector() -> None:
-    import gc
-
-    assert gc.isenabled()
-    with textio.gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
