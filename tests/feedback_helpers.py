@@ -7,6 +7,8 @@ from pathlib import Path
 
 from cardbatch.domain.ledger import GL, Component, EntryKind, transfer
 from cardbatch.engine import EngineSettings, RunRequest, get_job, run_job
+from cardbatch.feedback import service
+from cardbatch.feedback.model import Category, Channel, CorrectionKind
 from cardbatch.jobs.post_transactions import transaction_file, write_transaction_file
 from cardbatch.services import ledger
 from cardbatch.store import Store
@@ -50,3 +52,23 @@ def post_fee(store: Store, card: str) -> str:
                      description="annual fee", run_id="annual-fee:20260102")  # fmt: skip
     ledger.post(store, [entry], ACTOR)
     return key
+
+
+def file_double_debit(store: Store, card: str) -> service.FeedbackRecord:
+    """A call-centre complaint of a double debit on ``card``, filed on FIX_DAY."""
+    return service.add_feedback(
+        store, account_id=card, channel=Channel.CALL_CENTRE, category=Category.DOUBLE_DEBIT,
+        text="charged twice", business_date=FIX_DAY, actor="agent01",
+    )  # fmt: skip
+
+
+def uphold(
+    store: Store, record: service.FeedbackRecord, wanted: list[tuple[CorrectionKind, str]]
+) -> None:
+    """Resolve the complaint with the ``wanted`` corrections, each approved by a second user."""
+    resolved = service.resolve(
+        store, record.feedback_id, "upheld: corrections follow", "agent01",
+        corrections_wanted=wanted, business_date=FIX_DAY,
+    )  # fmt: skip
+    for correction in resolved.corrections:
+        service.approve_correction(store, correction.correction_id, "super01")

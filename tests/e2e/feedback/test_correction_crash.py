@@ -11,12 +11,19 @@ import pytest
 from sqlalchemy import func, select
 
 from cardbatch.feedback import service
-from cardbatch.feedback.model import Category, Channel, CorrectionKind
+from cardbatch.feedback.model import CorrectionKind
 from cardbatch.services import ledger
 from cardbatch.store import Store
 from cardbatch.store.tables import journal_entries
 from tests.engine_helpers import REPO_ROOT, cli_command, cli_env
-from tests.feedback_helpers import DOUBLE_AMOUNT_FEN, FIX_DAY, post_fee, seed_double_debit
+from tests.feedback_helpers import (
+    DOUBLE_AMOUNT_FEN,
+    FIX_DAY,
+    file_double_debit,
+    post_fee,
+    seed_double_debit,
+    uphold,
+)
 
 KILL_POINTS = ["post:0:after_post", "post:0:in_commit", "post:1:before_commit",
                "post:0:after_commit"]  # fmt: skip
@@ -26,17 +33,8 @@ RUN_ARGS = ("feedback", "run-corrections", "--date", FIX_DAY.isoformat(), "--chu
 def _prepare(store: Store, tmp_path: Path) -> tuple[str, str, str]:
     card, (_first, second) = seed_double_debit(store, tmp_path)
     fee_key = post_fee(store, card)
-    record = service.add_feedback(
-        store, account_id=card, channel=Channel.CALL_CENTRE, category=Category.DOUBLE_DEBIT,
-        text="charged twice", business_date=FIX_DAY, actor="agent01",
-    )  # fmt: skip
-    resolved = service.resolve(
-        store, record.feedback_id, "duplicate reversed, fee waived as a gesture", "agent01",
-        corrections_wanted=[(CorrectionKind.REVERSAL, second), (CorrectionKind.WAIVER, fee_key)],
-        business_date=FIX_DAY,
-    )  # fmt: skip
-    for correction in resolved.corrections:
-        service.approve_correction(store, correction.correction_id, "super01")
+    uphold(store, file_double_debit(store, card),
+           [(CorrectionKind.REVERSAL, second), (CorrectionKind.WAIVER, fee_key)])  # fmt: skip
     return card, second, fee_key
 
 

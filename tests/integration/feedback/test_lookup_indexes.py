@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, event
 
 from cardbatch.engine import EngineSettings
-from cardbatch.feedback import explain, service
+from cardbatch.feedback import explain
 from cardbatch.feedback.job import run_corrections
-from cardbatch.feedback.model import Category, Channel, CorrectionKind
+from cardbatch.feedback.model import CorrectionKind
 from cardbatch.store import Store
-from tests.feedback_helpers import FIX_DAY, seed_double_debit
+from tests.feedback_helpers import FIX_DAY, file_double_debit, seed_double_debit, uphold
 
 Captured = list[tuple[str, Any]]
 _LOOKUPS = ("FROM item_results", "reference_key =")
@@ -69,15 +69,8 @@ def test_explain_and_links_read_items_and_corrections_by_index(
 ) -> None:
     card, (_first, second) = seed_double_debit(store, tmp_path)
     with captured_lookups(store) as linking:
-        record = service.add_feedback(
-            store, account_id=card, channel=Channel.CALL_CENTRE, category=Category.DOUBLE_DEBIT,
-            text="charged twice", business_date=FIX_DAY, actor="agent01",
-        )  # fmt: skip
-    resolved = service.resolve(
-        store, record.feedback_id, "reversed", "agent01",
-        corrections_wanted=[(CorrectionKind.REVERSAL, second)], business_date=FIX_DAY,
-    )  # fmt: skip
-    service.approve_correction(store, resolved.corrections[0].correction_id, "super01")
+        record = file_double_debit(store, card)
+    uphold(store, record, [(CorrectionKind.REVERSAL, second)])
     settings = EngineSettings(chunk_size=1, inbox_dir=tmp_path / "in", out_dir=tmp_path / "out")
     run_corrections(store, FIX_DAY, "super01", settings)
     with captured_lookups(store) as explaining:
