@@ -64,20 +64,19 @@ def insert_tuples(
             for row in rows:
                 cp.write_row(row)
         return
-    _executemany(conn, table, columns, list(rows))
+    with gc_paused():
+        _executemany(conn, table, columns, list(rows))
 
 
 def _executemany(
     conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """One INSERT statement run for every row, with the collector held."""
+    """One INSERT statement run for every row (callers hold the collector around it)."""
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    with gc_paused():
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(mark for _ in columns)})",
-            rows,
-        )
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})",
+        rows,
+    )
 
 
 def key_in(
